@@ -1,0 +1,87 @@
+// The one composition root: builds the app from its dependencies and never listens. Tests pass their
+// own store, clock and configuration; nothing here knows whether it runs under test.
+import { randomUUID } from 'node:crypto';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { type Clock, systemClock } from './clock.ts';
+import { communityRoutes } from './communities/community.routes.ts';
+import { CommunityService } from './communities/community.service.ts';
+import type { Config } from './config.ts';
+import type { Store } from './db/database.ts';
+import conventions from './http/conventions.ts';
+import { openApiOptions } from './http/openapi.ts';
+import { ErrorResponse } from './http/schemas.ts';
+import { AuthService } from './identity/auth.service.ts';
+import { identityRoutes } from './identity/identity.routes.ts';
+import { IdentityService } from './identity/identity.service.ts';
+import { TokenService } from './identity/token.service.ts';
+import { operationsRoutes } from './operations.routes.ts';
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  store: Store;
+  clock?: Clock;
+  /** Pino options, or false for no logging (the default logs JSON at config.logLevel). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'client_secret',
+  'access_token',
+  'ClientSecret',
+  'Secret',
+  '*.client_secret',
+  '*.ClientSecret',
+  '*.Secret',
+];
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, store } = deps;
+  const clock = deps.clock ?? systemClock;
+  const app = Fastify({
+    logger: deps.logger ?? {
+      level: config.logLevel,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    },
+    genReqId: () => randomUUID(),
+    bodyLimit: 256 * 1024,
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    ajv: {
+      customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: false },
+    },
+  });
+
+  const tokens = await TokenService.create(config, clock);
+  const auth = new AuthService(store.db, tokens, clock, config);
+  const identity = new IdentityService(store.db, clock, config.tokenTtlSeconds);
+  const communities = new CommunityService(store.db, clock);
+
+  app.addSchema(ErrorResponse);
+  await app.register(swagger, openApiOptions(config.publicUrl));
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+  await app.register(formbody, { bodyLimit: 16 * 1024 });
+  await app.register(conventions);
+
+  app.addHook('onRequest', async (request) => {
+    if (request.is404 || request.routeOptions.config?.public === true || request.url.startsWith('/docs'))
+      return;
+    request.principal = await auth.authenticate(request.headers.authorization);
+  });
+
+  app.addHook('onClose', async () => {
+    await store.close();
+  });
+
+  await app.register(async (scope) => {
+    await operationsRoutes(scope, { store });
+    await identityRoutes(scope, { identity, auth, tokens, publicUrl: config.publicUrl });
+    await communityRoutes(scope, { communities });
+  });
+
+  return app;
+}

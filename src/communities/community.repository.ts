@@ -1,0 +1,143 @@
+// Store access for communities, their member tenants and their roles.
+import type { Selectable } from 'kysely';
+import { type Db, toCount } from '../db/database.ts';
+import type { CommunityRow, CommunityTenantRow, RoleAssignmentRow } from '../db/schema.ts';
+import type { Paging } from '../http/schemas.ts';
+
+export type Community = Selectable<CommunityRow>;
+export type Membership = Selectable<CommunityTenantRow>;
+
+export interface MemberTenant extends Membership {
+  tenant_name: string;
+  user_count: number;
+  client_count: number;
+}
+
+export const findCommunity = (db: Db, id: string) =>
+  db.selectFrom('communities').selectAll().where('id', '=', id).executeTakeFirst();
+
+export const findMembership = (db: Db, communityId: string, tenantId: string) =>
+  db
+    .selectFrom('community_tenants')
+    .selectAll()
+    .where('community_id', '=', communityId)
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirst();
+
+/** Communities the tenant belongs to, optionally only those in `visible` (ids), in creation order. */
+export function listCommunitiesOf(db: Db, tenantId: string, paging: Paging, onlyIds?: string[]) {
+  let query = db
+    .selectFrom('communities')
+    .innerJoin('community_tenants', 'community_tenants.community_id', 'communities.id')
+    .selectAll('communities')
+    .where('community_tenants.tenant_id', '=', tenantId);
+  if (onlyIds !== undefined) {
+    if (onlyIds.length === 0) return Promise.resolve([]);
+    query = query.where('communities.id', 'in', onlyIds);
+  }
+  return query
+    .orderBy('communities.created_at')
+    .orderBy('communities.id')
+    .offset(paging.skip)
+    .limit(paging.count)
+    .execute();
+}
+
+export async function countCommunitiesOf(db: Db, tenantId: string, onlyIds?: string[]): Promise<number> {
+  if (onlyIds !== undefined && onlyIds.length === 0) return 0;
+  let query = db
+    .selectFrom('community_tenants')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('tenant_id', '=', tenantId);
+  if (onlyIds !== undefined) query = query.where('community_id', 'in', onlyIds);
+  return toCount((await query.executeTakeFirst())?.n);
+}
+
+export const insertCommunity = (db: Db, row: CommunityRow) =>
+  db.insertInto('communities').values(row).execute();
+
+export const updateCommunity = (
+  db: Db,
+  id: string,
+  changes: Partial<Pick<CommunityRow, 'name' | 'name_key' | 'description' | 'preferred_region_id'>>,
+) => db.updateTable('communities').set(changes).where('id', '=', id).execute();
+
+export const deleteCommunity = (db: Db, id: string) =>
+  db.deleteFrom('communities').where('id', '=', id).execute();
+
+export const insertMembership = (db: Db, row: CommunityTenantRow) =>
+  db.insertInto('community_tenants').values(row).execute();
+
+export const updateMembership = (
+  db: Db,
+  communityId: string,
+  tenantId: string,
+  changes: Partial<Pick<CommunityTenantRow, 'status' | 'contact_email' | 'community_alias'>>,
+) =>
+  db
+    .updateTable('community_tenants')
+    .set(changes)
+    .where('community_id', '=', communityId)
+    .where('tenant_id', '=', tenantId)
+    .execute();
+
+/** Removes the tenant from the community, with every community role its users and clients held there. */
+export async function deleteMembership(db: Db, communityId: string, tenantId: string): Promise<void> {
+  await db
+    .deleteFrom('role_assignments')
+    .where('community_id', '=', communityId)
+    .where('tenant_id', '=', tenantId)
+    .execute();
+  await db
+    .deleteFrom('community_tenants')
+    .where('community_id', '=', communityId)
+    .where('tenant_id', '=', tenantId)
+    .execute();
+}
+
+export async function memberTenants(db: Db, communityId: string): Promise<MemberTenant[]> {
+  const [members, users, clients] = await Promise.all([
+    db
+      .selectFrom('community_tenants')
+      .innerJoin('tenants', 'tenants.id', 'community_tenants.tenant_id')
+      .selectAll('community_tenants')
+      .select('tenants.name as tenant_name')
+      .where('community_tenants.community_id', '=', communityId)
+      .orderBy('community_tenants.joined_at')
+      .orderBy('community_tenants.tenant_id')
+      .execute(),
+    countPrincipalsByTenant(db, communityId, 'users'),
+    countPrincipalsByTenant(db, communityId, 'clients'),
+  ]);
+  return members.map((m) => ({
+    ...m,
+    user_count: users.get(m.tenant_id) ?? 0,
+    client_count: clients.get(m.tenant_id) ?? 0,
+  }));
+}
+
+async function countPrincipalsByTenant(db: Db, communityId: string, table: 'users' | 'clients') {
+  const rows = await db
+    .selectFrom('role_assignments')
+    .where('role_assignments.community_id', '=', communityId)
+    .where('role_assignments.principal_id', 'in', (eb) => eb.selectFrom(table).select('id'))
+    .select((eb) => [
+      'role_assignments.tenant_id',
+      eb.fn.count<number>('role_assignments.principal_id').distinct().as('n'),
+    ])
+    .groupBy('role_assignments.tenant_id')
+    .execute();
+  return new Map(rows.map((r) => [r.tenant_id, toCount(r.n)]));
+}
+
+export const communityRoles = (db: Db, communityId: string) =>
+  db
+    .selectFrom('roles')
+    .selectAll()
+    .where('community_id', '=', communityId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+
+export const insertAssignments = (db: Db, rows: RoleAssignmentRow[]) =>
+  db.insertInto('role_assignments').values(rows).execute();

@@ -1,0 +1,186 @@
+// The only reader of the environment. Every key of CONTRACT §7 is parsed here once into a frozen object;
+// an invalid value stops the start with a message naming the key, the value and what is accepted.
+import path from 'node:path';
+
+export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+export interface TrustedIssuer {
+  issuer: string;
+  identityProviderId: string;
+  audience?: string;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  database: DatabaseConfig;
+  smtpUrl?: string;
+  mailFrom: string;
+  operator?: { clientId: string; clientSecret: string };
+  invitationTtlMs: number;
+  trustedIssuers: TrustedIssuer[];
+  tokenTtlSeconds: number;
+  logLevel: string;
+  signingKeyFile: string;
+}
+
+export class ConfigError extends Error {
+  constructor(key: string, value: string, accepted: string) {
+    super(`Invalid configuration: ${key}=${JSON.stringify(value)} is not accepted. Expected ${accepted}.`);
+    this.name = 'ConfigError';
+  }
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, key: string): string | undefined {
+  const value = env[key];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, key);
+  if (raw === undefined) return fallback;
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(key, raw, `a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** `14d`, `36h`, `90m`, `30s`: a whole number with a unit, at least one second. */
+export function parseDuration(key: string, raw: string): number {
+  const match = /^(\d+)([smhd])$/.exec(raw);
+  const ms = match ? Number(match[1]) * (DURATION_UNITS[match[2] as string] as number) : 0;
+  if (!match || !Number.isSafeInteger(ms) || ms < 1000) {
+    throw new ConfigError(key, raw, 'a whole number followed by s, m, h or d (for example 14d), at least 1s');
+  }
+  return ms;
+}
+
+function url(key: string, raw: string, protocols: string[]): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(key, raw, `an absolute URL (${protocols.join(', ')})`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(key, raw, `an absolute URL (${protocols.join(', ')})`);
+  }
+  return parsed;
+}
+
+function database(env: Env, dataDir: string): DatabaseConfig {
+  const raw = read(env, 'CONVENE_DATABASE_URL');
+  if (raw === undefined) return { kind: 'sqlite', path: path.join(dataDir, 'convene.db') };
+  if (raw.startsWith('sqlite:')) {
+    const file = raw.slice('sqlite:'.length);
+    if (file === '') throw new ConfigError('CONVENE_DATABASE_URL', raw, 'sqlite:PATH or postgres://…');
+    return { kind: 'sqlite', path: file === ':memory:' ? file : path.resolve(file) };
+  }
+  url('CONVENE_DATABASE_URL', raw, ['postgres:', 'postgresql:']);
+  return { kind: 'postgres', url: raw };
+}
+
+function trustedIssuers(env: Env): TrustedIssuer[] {
+  const key = 'CONVENE_TRUSTED_ISSUERS';
+  const raw = read(env, key);
+  if (raw === undefined) return [];
+  const accepted = 'a JSON list of {"Issuer": url, "IdentityProviderId": guid, "Audience"?: string}';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(key, raw, accepted);
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError(key, raw, accepted);
+  return parsed.map((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null) throw new ConfigError(key, raw, accepted);
+    const { Issuer, IdentityProviderId, Audience } = entry as Record<string, unknown>;
+    if (
+      typeof Issuer !== 'string' ||
+      typeof IdentityProviderId !== 'string' ||
+      !GUID.test(IdentityProviderId)
+    ) {
+      throw new ConfigError(key, raw, accepted);
+    }
+    if (Audience !== undefined && typeof Audience !== 'string') throw new ConfigError(key, raw, accepted);
+    url(key, Issuer, ['http:', 'https:']);
+    return {
+      issuer: Issuer,
+      identityProviderId: IdentityProviderId.toLowerCase(),
+      ...(Audience === undefined ? {} : { audience: Audience }),
+    };
+  });
+}
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const host = read(env, 'CONVENE_HOST') ?? '127.0.0.1';
+  const port = integer(env, 'CONVENE_PORT', 8080, 0, 65535);
+  const publicUrlRaw = read(env, 'CONVENE_PUBLIC_URL');
+  const publicUrl = (
+    publicUrlRaw === undefined
+      ? `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+      : url('CONVENE_PUBLIC_URL', publicUrlRaw, ['http:', 'https:']).href
+  ).replace(/\/+$/, '');
+  const dataDir = path.resolve(read(env, 'CONVENE_DATA_DIR') ?? './data');
+
+  const smtpUrl = read(env, 'CONVENE_SMTP_URL');
+  if (smtpUrl !== undefined) url('CONVENE_SMTP_URL', smtpUrl, ['smtp:', 'smtps:']);
+
+  const mailFrom = read(env, 'CONVENE_MAIL_FROM') ?? 'Convene <no-reply@localhost>';
+  if (/[\r\n]/.test(mailFrom) || !/@/.test(mailFrom)) {
+    throw new ConfigError(
+      'CONVENE_MAIL_FROM',
+      mailFrom,
+      'a mailbox such as "Convene <no-reply@example.com>"',
+    );
+  }
+
+  const operatorId = read(env, 'CONVENE_OPERATOR_CLIENT_ID');
+  const operatorSecret = read(env, 'CONVENE_OPERATOR_CLIENT_SECRET');
+  if ((operatorId === undefined) !== (operatorSecret === undefined)) {
+    const key = operatorId === undefined ? 'CONVENE_OPERATOR_CLIENT_ID' : 'CONVENE_OPERATOR_CLIENT_SECRET';
+    throw new ConfigError(
+      key,
+      '',
+      'both CONVENE_OPERATOR_CLIENT_ID and CONVENE_OPERATOR_CLIENT_SECRET, or neither',
+    );
+  }
+  if (operatorSecret !== undefined && operatorSecret.length < 16) {
+    throw new ConfigError('CONVENE_OPERATOR_CLIENT_SECRET', '(hidden)', 'a secret of at least 16 characters');
+  }
+
+  const ttlRaw = read(env, 'CONVENE_INVITATION_TTL') ?? '14d';
+  const logLevel = read(env, 'CONVENE_LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('CONVENE_LOG_LEVEL', logLevel, `one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  return Object.freeze({
+    host,
+    port,
+    publicUrl,
+    dataDir,
+    database: database(env, dataDir),
+    ...(smtpUrl === undefined ? {} : { smtpUrl }),
+    mailFrom,
+    ...(operatorId !== undefined && operatorSecret !== undefined
+      ? { operator: { clientId: operatorId, clientSecret: operatorSecret } }
+      : {}),
+    invitationTtlMs: parseDuration('CONVENE_INVITATION_TTL', ttlRaw),
+    trustedIssuers: trustedIssuers(env),
+    tokenTtlSeconds: integer(env, 'CONVENE_TOKEN_TTL', 3600, 301, 86_400),
+    logLevel,
+    signingKeyFile: path.resolve(
+      read(env, 'CONVENE_SIGNING_KEY_FILE') ?? path.join(dataDir, 'signing-key.json'),
+    ),
+  });
+}

@@ -1,0 +1,27 @@
+// One ordered list of migrations for both engines. Kysely's Migrator takes a lock (a table on SQLite, an
+// advisory lock on PostgreSQL), so several instances may start at once.
+import { type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Db } from './database.ts';
+import * as m0001 from './migrations/0001-identity-and-communities.ts';
+
+const migrations: Record<string, Migration> = {
+  '0001-identity-and-communities': m0001,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export interface MigrationReport {
+  applied: string[];
+}
+
+/** Applies pending migrations; throws (with the failing migration named) on failure. */
+export async function migrateToLatest(db: Db): Promise<MigrationReport> {
+  const migrator = new Migrator({ db, provider, migrationTableName: 'convene_migrations' });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results.find((r) => r.status === 'Error');
+    const cause = error instanceof Error ? error.message : String(error);
+    throw new Error(`Migration ${failed?.migrationName ?? '(unknown)'} failed: ${cause}`, { cause: error });
+  }
+  return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}

@@ -1,0 +1,88 @@
+// Row types of the store. Times are ISO-8601 UTC text (sortable, portable); booleans are 0/1 integers;
+// ids are lowercase GUID text. The repositories map rows to domain objects; nothing else reads these.
+
+export interface TenantRow {
+  id: string;
+  name: string;
+  contact_email: string | null;
+  created_at: string;
+}
+
+export interface UserRow {
+  id: string;
+  tenant_id: string;
+  email: string | null;
+  contact_email: string | null;
+  given_name: string | null;
+  surname: string | null;
+  name: string | null;
+  contact_given_name: string | null;
+  contact_surname: string | null;
+  external_user_id: string | null;
+  identity_provider_id: string | null;
+  created_at: string;
+}
+
+export interface ClientRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  enabled: number;
+  tags: string;
+  access_token_lifetime: number;
+  secret_hash: string;
+  secret_description: string | null;
+  secret_expiration: string | null;
+  created_at: string;
+}
+
+/** A tenant role (tenant_id set) or a community role (community_id set). */
+export interface RoleRow {
+  id: string;
+  tenant_id: string | null;
+  community_id: string | null;
+  name: string;
+  description: string | null;
+  scope: number;
+  role_type_id: string | null;
+  created_at: string;
+}
+
+/** A role held by a user or a client of `tenant_id`; `community_id` is set for community roles. */
+export interface RoleAssignmentRow {
+  principal_id: string;
+  role_id: string;
+  tenant_id: string;
+  community_id: string | null;
+}
+
+export interface CommunityRow {
+  id: string;
+  owner_tenant_id: string;
+  name: string;
+  name_key: string;
+  description: string | null;
+  preferred_region_id: string | null;
+  member_role_id: string;
+  created_at: string;
+}
+
+export interface CommunityTenantRow {
+  community_id: string;
+  tenant_id: string;
+  status: string;
+  is_owner: number;
+  contact_email: string | null;
+  community_alias: string | null;
+  joined_at: string;
+}
+
+export interface Database {
+  tenants: TenantRow;
+  users: UserRow;
+  clients: ClientRow;
+  roles: RoleRow;
+  role_assignments: RoleAssignmentRow;
+  communities: CommunityRow;
+  community_tenants: CommunityTenantRow;
+}

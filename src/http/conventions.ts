@@ -1,0 +1,236 @@
+// The wire conventions of CONTRACT §1 that apply to every route: Operation-Id, JSON bodies, verbosity,
+// Request-Timeout, the ErrorResponse for every non-2xx (unknown routes and wrong methods included).
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { AppError, invalid, OAuthError } from './errors.ts';
+import { canonicalizeBody } from './input.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Served without a bearer token (discovery, token, health, documentation, pages). */
+    public?: boolean;
+    /** Errors follow RFC 6749 (the token endpoint). */
+    oauth?: boolean;
+  }
+}
+
+const JSON_TYPE = 'application/json';
+
+function errorBody(request: FastifyRequest, error: AppError) {
+  return { OperationId: request.id, Error: error.title, Reason: error.reason, Resolution: error.resolution };
+}
+
+function describeValidation(error: FastifyError): string {
+  const first = error.validation?.[0];
+  const where = { body: 'request body', querystring: 'query string', params: 'path', headers: 'headers' }[
+    error.validationContext ?? 'body'
+  ];
+  if (first === undefined) return `The ${where} is invalid: ${error.message}.`;
+  const pathName = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  const params = first.params as Record<string, unknown>;
+  const subject =
+    typeof params.missingProperty === 'string'
+      ? `property '${[pathName, params.missingProperty].filter(Boolean).join('.')}'`
+      : pathName === ''
+        ? `the ${where}`
+        : `'${pathName}'`;
+  const message =
+    typeof params.missingProperty === 'string'
+      ? 'is required'
+      : typeof params.pattern === 'string' && params.pattern.includes('[0-9a-fA-F]{8}')
+        ? 'must be a GUID (such as 9f1d4a2e-3b5c-4d6e-8f70-112233445566)'
+        : first.message;
+  return `In the ${where}, ${subject} ${message}.`;
+}
+
+/** Maps any thrown value to an AppError; framework errors get their own public wording. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const e = error as FastifyError;
+  if (e?.validation !== undefined) {
+    return invalid(describeValidation(e), 'Correct the request and send it again; see /openapi.json.');
+  }
+  switch (e?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError(
+        'payload_too_large',
+        'The request body is larger than the service accepts.',
+        'Send a smaller body.',
+      );
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError(
+        'unsupported_media_type',
+        `The content type '${String(e.message).replace(/^Unsupported Media Type:?\s*/i, '')}' is not accepted.`,
+        'Send the body as application/json.',
+      );
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return invalid('The Content-Length header does not match the body.', 'Send a well-formed request.');
+  }
+  const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
+  if (status === 413)
+    return new AppError('payload_too_large', 'The request is too large.', 'Send a smaller request.');
+  if (status === 415)
+    return new AppError(
+      'unsupported_media_type',
+      'The content type is not accepted.',
+      'Send application/json.',
+    );
+  if (status >= 400 && status < 500)
+    return invalid('The request is malformed.', 'Send a well-formed request.');
+  return new AppError(
+    'internal',
+    'The service failed while handling the request.',
+    'Try again later; if it keeps failing, report the OperationId to the operator.',
+    { cause: error },
+  );
+}
+
+function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  if (error instanceof OAuthError || request.routeOptions.config?.oauth === true) {
+    const oauth =
+      error instanceof OAuthError ? error : new OAuthError(400, 'invalid_request', toAppError(error).reason);
+    return reply
+      .code(oauth.status)
+      .header('cache-control', 'no-store')
+      .type(JSON_TYPE)
+      .send({ error: oauth.error, error_description: oauth.description });
+  }
+  const appError = toAppError(error);
+  if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+  return reply
+    .code(appError.status)
+    .headers(appError.headers)
+    .type(JSON_TYPE)
+    .send(errorBody(request, appError));
+}
+
+function stripNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripNulls);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (inner !== null && inner !== undefined) out[key] = stripNulls(inner);
+  }
+  return out;
+}
+
+interface KnownRoute {
+  method: string;
+  pattern: RegExp;
+}
+
+function routePattern(url: string): RegExp {
+  const body = url
+    .split('/')
+    .filter(Boolean)
+    .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^/${body}$`, 'i');
+}
+
+function normalisePath(url: string): string {
+  const pathOnly = url.split('?')[0] ?? '/';
+  return `/${pathOnly.split('/').filter(Boolean).join('/')}`;
+}
+
+async function conventions(app: FastifyInstance): Promise<void> {
+  const routes: KnownRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) routes.push({ method, pattern: routePattern(route.url) });
+  });
+
+  // An empty body with a JSON content type (every DELETE of the public client) is no body at all.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(JSON_TYPE, { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(
+        invalid(
+          `The request body is not valid JSON: ${(error as Error).message}.`,
+          'Send a well-formed JSON document.',
+        ),
+      );
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('Operation-Id', request.id);
+    const timeout = request.headers['request-timeout'];
+    if (typeof timeout === 'string' && /^\d+(\.\d+)?$/.test(timeout.trim())) {
+      const ms = Math.max(1, Number(timeout) * 1000);
+      const timer = setTimeout(() => {
+        if (!reply.sent) {
+          sendError(
+            request,
+            reply,
+            new AppError(
+              'request_timeout',
+              `The request did not finish within its Request-Timeout of ${timeout} seconds.`,
+              'Retry with a longer Request-Timeout; check whether the change was made before retrying a write.',
+            ),
+          );
+        }
+      }, ms);
+      timer.unref();
+      reply.raw.once('close', () => clearTimeout(timer));
+    }
+  });
+
+  app.addHook('preValidation', canonicalizeBody);
+
+  // A malformed path id is a 400 before any 404; other validation errors wait for the access checks.
+  app.addHook('preHandler', async (request) => {
+    const error = request.validationError;
+    if (error !== undefined && (error as FastifyError).validationContext === 'params') throw error;
+    const params = request.params as Record<string, string> | undefined;
+    if (params !== undefined && error === undefined) {
+      for (const key of Object.keys(params)) params[key] = (params[key] as string).toLowerCase();
+    }
+  });
+
+  app.addHook('preSerialization', async (request, _reply, payload) => {
+    const verbosity = request.headers['accept-verbosity'];
+    if (typeof verbosity === 'string' && verbosity.trim().toLowerCase() === 'verbose') return payload;
+    return stripNulls(payload);
+  });
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith(JSON_TYPE)) reply.header('content-type', JSON_TYPE);
+    return payload;
+  });
+
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = normalisePath(request.url);
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    if (allowed.length > 0) {
+      reply.header('Allow', allowed.join(', '));
+      return sendError(
+        request,
+        reply,
+        new AppError(
+          'method_not_allowed',
+          `${request.method} is not supported on ${path}.`,
+          `Use one of: ${allowed.join(', ')}.`,
+        ),
+      );
+    }
+    return sendError(
+      request,
+      reply,
+      new AppError(
+        'route_not_found',
+        `No resource is served at ${request.method} ${path}.`,
+        'Check the path against /openapi.json.',
+      ),
+    );
+  });
+}
+
+export default fp(conventions, { name: 'conventions' });

@@ -1,0 +1,33 @@
+// The OpenAPI document is generated from the route schemas; the committed openapi.json must match it.
+import type { SwaggerOptions } from '@fastify/swagger';
+
+export function openApiOptions(publicUrl: string): SwaggerOptions {
+  return {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Convene',
+        version: '1.0.0',
+        description:
+          'Communities, community invitations and community users, compatible with the AVEVA Data Hub Community Invitations and Community Users APIs. Conventions: static path segments match case-insensitively; ids are GUIDs (a malformed id is a 400); output properties are PascalCase and nulls are omitted unless `Accept-Verbosity: verbose`; input property names match case-insensitively, unknown ones are ignored and null counts as absent; lists take `skip` (≥ 0, default 0) and `count` (1–1000, default 100) and return `Total-Count`; every response carries `Operation-Id`; status precedence is 401, 404, 403, 400, 409.',
+      },
+      servers: [{ url: publicUrl }],
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'A token from POST /identity/connect/token (client credentials).',
+          },
+        },
+      },
+      security: [{ bearer: [] }],
+    },
+    exposeHeadRoutes: true,
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
+  };
+}

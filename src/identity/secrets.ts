@@ -1,0 +1,15 @@
+// Secrets (client secrets, one-time tokens) are random, high-entropy values, so a SHA-256 digest is a
+// sufficient hash at rest; comparisons are constant-time.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** 256 bits, URL-safe. */
+export const newSecret = (): string => randomBytes(32).toString('base64url');
+
+export const hashSecret = (secret: string): string =>
+  createHash('sha256').update(secret, 'utf8').digest('hex');
+
+export function secretMatches(secret: string, storedHash: string): boolean {
+  const actual = Buffer.from(hashSecret(secret), 'hex');
+  const expected = Buffer.from(storedHash, 'hex');
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
