@@ -17,6 +17,10 @@ import { AuthService } from './identity/auth.service.ts';
 import { identityRoutes } from './identity/identity.routes.ts';
 import { IdentityService } from './identity/identity.service.ts';
 import { TokenService } from './identity/token.service.ts';
+import { invitationRoutes } from './invitations/invitation.routes.ts';
+import { InvitationService } from './invitations/invitation.service.ts';
+import { createMailer, type Mailer } from './mail/mailer.ts';
+import { OutboxWorker } from './mail/outbox.ts';
 import { operationsRoutes } from './operations.routes.ts';
 
 export interface AppDeps {
@@ -25,6 +29,16 @@ export interface AppDeps {
   clock?: Clock;
   /** Pino options, or false for no logging (the default logs JSON at config.logLevel). */
   logger?: FastifyServerOptions['logger'];
+  /** Where mail goes; by default SMTP (CONVENE_SMTP_URL) or .eml files in the mail folder. */
+  mailer?: Mailer;
+  /** How often the outbox worker polls for due messages (it is also woken after each commit). */
+  outboxPollMs?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    outbox: OutboxWorker;
+  }
 }
 
 export const REDACTED_PATHS = [
@@ -60,6 +74,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const auth = new AuthService(store.db, tokens, clock, config);
   const identity = new IdentityService(store.db, clock, config.tokenTtlSeconds);
   const communities = new CommunityService(store.db, clock);
+  const mailer = deps.mailer ?? createMailer(config);
+  const outbox = new OutboxWorker({
+    db: store.db,
+    engine: store.engine,
+    mailer,
+    clock,
+    log: app.log.child({ component: 'outbox' }),
+    ...(deps.outboxPollMs === undefined ? {} : { pollMs: deps.outboxPollMs }),
+  });
+  const invitations = new InvitationService({
+    db: store.db,
+    clock,
+    communities,
+    ttlMs: config.invitationTtlMs,
+    publicUrl: config.publicUrl,
+    onMail: () => outbox.wake(),
+  });
+  app.decorate('outbox', outbox);
 
   app.addSchema(ErrorResponse);
   await app.register(swagger, openApiOptions(config.publicUrl));
@@ -73,7 +105,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     request.principal = await auth.authenticate(request.headers.authorization);
   });
 
+  app.addHook('onReady', async () => {
+    outbox.start();
+  });
+  // In-flight requests have finished when onClose runs: stop delivering, then close the store.
   app.addHook('onClose', async () => {
+    await outbox.stop();
+    mailer.close();
     await store.close();
   });
 
@@ -81,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await operationsRoutes(scope, { store });
     await identityRoutes(scope, { identity, auth, tokens, publicUrl: config.publicUrl });
     await communityRoutes(scope, { communities });
+    await invitationRoutes(scope, { invitations, clock });
   });
 
   return app;

@@ -3,9 +3,11 @@
 import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Db } from './database.ts';
 import * as m0001 from './migrations/0001-identity-and-communities.ts';
+import * as m0002 from './migrations/0002-invitations-and-outbox.ts';
 
 const migrations: Record<string, Migration> = {
   '0001-identity-and-communities': m0001,
+  '0002-invitations-and-outbox': m0002,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -77,6 +77,50 @@ export interface CommunityTenantRow {
   joined_at: string;
 }
 
+export interface InvitationRow {
+  id: string;
+  community_id: string;
+  issuing_tenant_id: string;
+  recipient: string;
+  recipient_key: string;
+  /** The stored state; a Created invitation past `expires_at` reads as InvitationExpired. */
+  state: string;
+  version: number;
+  issued_at: string;
+  expires_at: string;
+  accepted_at: string | null;
+  invited_tenant_id: string | null;
+  accepted_tenant_name: string | null;
+  accepted_user_email: string | null;
+  contact_email: string | null;
+  link_token_hash: string;
+  created_at: string;
+}
+
+export interface OutboxRow {
+  id: string;
+  kind: string;
+  recipient: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  created_at: string;
+  attempts: number;
+  next_attempt_at: string;
+  locked_until: string | null;
+  sent_at: string | null;
+  last_error: string | null;
+}
+
+export interface SignInLinkRow {
+  token_hash: string;
+  user_id: string;
+  tenant_id: string;
+  return_to: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
 export interface Database {
   tenants: TenantRow;
   users: UserRow;
@@ -85,4 +129,7 @@ export interface Database {
   role_assignments: RoleAssignmentRow;
   communities: CommunityRow;
   community_tenants: CommunityTenantRow;
+  invitations: InvitationRow;
+  outbox: OutboxRow;
+  sign_in_links: SignInLinkRow;
 }

@@ -7,7 +7,9 @@ import type { Clock } from '../../src/clock.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { openStore, type Store } from '../../src/db/database.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
+import type { Mailer } from '../../src/mail/mailer.ts';
 import { type Engine, testDatabaseConfig, testEngines } from './engines.ts';
+import { type MemoryMailer, memoryMailer } from './mail.ts';
 
 export const OPERATOR = { id: 'operator-client', secret: 'operator-secret-for-tests-0123456789' };
 
@@ -48,6 +50,8 @@ export interface TestApp {
   store: Store;
   config: Readonly<Config>;
   clock: TestClock;
+  /** The mail the app sent (unless the test passed its own mailer). */
+  mail: MemoryMailer;
   call(method: Method, url: string, options?: CallOptions): Promise<LightMyRequestResponse>;
   operatorToken(): Promise<string>;
   tokenFor(clientId: string, secret: string): Promise<string>;
@@ -66,7 +70,7 @@ let counter = 0;
 
 export async function startTestApp(
   engine: Engine,
-  options: { env?: Record<string, string>; clock?: TestClock } = {},
+  options: { env?: Record<string, string>; clock?: TestClock; mailer?: Mailer } = {},
 ): Promise<TestApp> {
   const database = await testDatabaseConfig(engine);
   const config = loadConfig({
@@ -82,7 +86,15 @@ export async function startTestApp(
   const store = openStore(config.database);
   await migrateToLatest(store.db);
   const clock = options.clock ?? new TestClock();
-  const app = await buildApp({ config, store, clock, logger: false });
+  const mail = memoryMailer();
+  const app = await buildApp({
+    config,
+    store,
+    clock,
+    logger: false,
+    mailer: options.mailer ?? mail,
+    outboxPollMs: 50,
+  });
   await app.ready();
 
   const call: TestApp['call'] = (method, url, o = {}) => {
@@ -153,12 +165,17 @@ export async function startTestApp(
       'role_assignments',
       'communities',
       'community_tenants',
+      'invitations',
+      'sign_in_links',
     ] as const;
     const out: Record<string, unknown[]> = {};
     for (const table of tables) {
       const rows = await store.db.selectFrom(table).selectAll().execute();
       out[table] = rows.map((r) => JSON.stringify(r)).sort();
     }
+    // Delivery progress of the outbox moves on its own; what a request changes is which messages exist.
+    const outbox = await store.db.selectFrom('outbox').select(['id', 'kind', 'recipient']).execute();
+    out.outbox = outbox.map((r) => JSON.stringify(r)).sort();
     return out;
   };
 
@@ -168,6 +185,7 @@ export async function startTestApp(
     store,
     config,
     clock,
+    mail,
     call,
     operatorToken,
     tokenFor,

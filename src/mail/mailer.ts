@@ -1,0 +1,63 @@
+// The mailer port and its two adapters: SMTP (CONVENE_SMTP_URL) and one .eml file per message in the
+// mail folder (the embedded default). Both build the message with nodemailer, which encodes headers, so
+// no input can add a header.
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface Mailer {
+  send(message: MailMessage): Promise<void>;
+  close(): void;
+}
+
+/** A subject line can never carry a line break, whatever was interpolated into it. */
+const oneLine = (value: string) => value.replace(/[\r\n\u2028\u2029]+/g, ' ').trim();
+
+export function smtpMailer(url: string, from: string): Mailer {
+  const transport = nodemailer.createTransport(url);
+  return {
+    async send(message) {
+      await transport.sendMail({
+        from,
+        to: message.to,
+        subject: oneLine(message.subject),
+        text: message.text,
+        html: message.html,
+      });
+    },
+    close: () => transport.close(),
+  };
+}
+
+export function folderMailer(folder: string, from: string): Mailer {
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    async send(message) {
+      const info = await transport.sendMail({
+        from,
+        to: message.to,
+        subject: oneLine(message.subject),
+        text: message.text,
+        html: message.html,
+      });
+      await fs.mkdir(folder, { recursive: true });
+      const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.eml`;
+      await fs.writeFile(path.join(folder, name), info.message as Buffer);
+    },
+    close: () => transport.close(),
+  };
+}
+
+export function createMailer(config: { smtpUrl?: string; mailFrom: string; dataDir: string }): Mailer {
+  return config.smtpUrl === undefined
+    ? folderMailer(path.join(config.dataDir, 'mail'), config.mailFrom)
+    : smtpMailer(config.smtpUrl, config.mailFrom);
+}
