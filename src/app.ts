@@ -8,6 +8,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { type Clock, systemClock } from './clock.ts';
 import { communityRoutes } from './communities/community.routes.ts';
 import { CommunityService } from './communities/community.service.ts';
+import { communityUserRoutes } from './community-users/community-user.routes.ts';
+import { CommunityUserService } from './community-users/community-user.service.ts';
 import type { Config } from './config.ts';
 import type { Store } from './db/database.ts';
 import conventions from './http/conventions.ts';
@@ -74,6 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const auth = new AuthService(store.db, tokens, clock, config);
   const identity = new IdentityService(store.db, clock, config.tokenTtlSeconds);
   const communities = new CommunityService(store.db, clock);
+  const communityUsers = new CommunityUserService(store.db, store.engine, communities);
   const mailer = deps.mailer ?? createMailer(config);
   const outbox = new OutboxWorker({
     db: store.db,
@@ -120,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await identityRoutes(scope, { identity, auth, tokens, publicUrl: config.publicUrl });
     await communityRoutes(scope, { communities });
     await invitationRoutes(scope, { invitations, clock });
+    await communityUserRoutes(scope, { communityUsers });
   });
 
   return app;

@@ -1,0 +1,121 @@
+// Store access for the users and clients of a tenant in a community: the principals of T holding any of
+// C's roles. Every query takes both the community and the tenant.
+import { type Db, toCount } from '../db/database.ts';
+import type { Paging } from '../http/schemas.ts';
+
+export type PrincipalTable = 'users' | 'clients';
+
+/** Locks the principal's row until the transaction ends (PostgreSQL), so replacements of its roles queue. */
+export async function lockPrincipal(
+  db: Db,
+  table: PrincipalTable,
+  tenantId: string,
+  id: string,
+  forUpdate: boolean,
+) {
+  let query = db.selectFrom(table).select('id').where('tenant_id', '=', tenantId).where('id', '=', id);
+  if (forUpdate) query = query.forUpdate();
+  return (await query.executeTakeFirst()) !== undefined;
+}
+
+/** Replaces the principal's roles in C; returns how many it held before (0: it was not in C). */
+export async function replaceCommunityRoles(
+  db: Db,
+  communityId: string,
+  tenantId: string,
+  principalId: string,
+  roleIds: string[],
+): Promise<number> {
+  const removed = await db
+    .deleteFrom('role_assignments')
+    .where('community_id', '=', communityId)
+    .where('tenant_id', '=', tenantId)
+    .where('principal_id', '=', principalId)
+    .executeTakeFirst();
+  await db
+    .insertInto('role_assignments')
+    .values(
+      roleIds.map((role_id) => ({
+        principal_id: principalId,
+        role_id,
+        tenant_id: tenantId,
+        community_id: communityId,
+      })),
+    )
+    .execute();
+  return Number(removed.numDeletedRows);
+}
+
+export async function removeFromCommunity(
+  db: Db,
+  communityId: string,
+  tenantId: string,
+  principalId: string,
+) {
+  const removed = await db
+    .deleteFrom('role_assignments')
+    .where('community_id', '=', communityId)
+    .where('tenant_id', '=', tenantId)
+    .where('principal_id', '=', principalId)
+    .executeTakeFirst();
+  return Number(removed.numDeletedRows) > 0;
+}
+
+/** Ids of T's principals holding any of C's roles. */
+const memberIds = (db: Db, communityId: string, tenantId: string) =>
+  db
+    .selectFrom('role_assignments')
+    .select('principal_id')
+    .where('community_id', '=', communityId)
+    .where('tenant_id', '=', tenantId);
+
+export const listUsersInCommunity = (db: Db, communityId: string, tenantId: string, paging: Paging) =>
+  db
+    .selectFrom('users')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', memberIds(db, communityId, tenantId))
+    .orderBy('created_at')
+    .orderBy('id')
+    .offset(paging.skip)
+    .limit(paging.count)
+    .execute();
+
+export const listClientsInCommunity = (db: Db, communityId: string, tenantId: string, paging: Paging) =>
+  db
+    .selectFrom('clients')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', memberIds(db, communityId, tenantId))
+    .orderBy('created_at')
+    .orderBy('id')
+    .offset(paging.skip)
+    .limit(paging.count)
+    .execute();
+
+export async function countInCommunity(db: Db, table: PrincipalTable, communityId: string, tenantId: string) {
+  const row = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', memberIds(db, communityId, tenantId))
+    .executeTakeFirst();
+  return toCount(row?.n);
+}
+
+/** Community role ids of each principal in C, in role creation order. */
+export async function communityRoleIdsOf(db: Db, communityId: string, principalIds: string[]) {
+  const byPrincipal = new Map<string, string[]>(principalIds.map((id) => [id, []]));
+  if (principalIds.length === 0) return byPrincipal;
+  const rows = await db
+    .selectFrom('role_assignments')
+    .innerJoin('roles', 'roles.id', 'role_assignments.role_id')
+    .select(['role_assignments.principal_id', 'role_assignments.role_id'])
+    .where('role_assignments.community_id', '=', communityId)
+    .where('role_assignments.principal_id', 'in', principalIds)
+    .orderBy('roles.created_at')
+    .orderBy('roles.id')
+    .execute();
+  for (const row of rows) byPrincipal.get(row.principal_id)?.push(row.role_id);
+  return byPrincipal;
+}
