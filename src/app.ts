@@ -12,7 +12,7 @@ import { communityUserRoutes } from './community-users/community-user.routes.ts'
 import { CommunityUserService } from './community-users/community-user.service.ts';
 import type { Config } from './config.ts';
 import type { Store } from './db/database.ts';
-import conventions from './http/conventions.ts';
+import conventions, { frameworkErrors } from './http/conventions.ts';
 import { openApiOptions } from './http/openapi.ts';
 import { ErrorResponse } from './http/schemas.ts';
 import { AuthService } from './identity/auth.service.ts';
@@ -24,6 +24,8 @@ import { InvitationService } from './invitations/invitation.service.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { OutboxWorker } from './mail/outbox.ts';
 import { operationsRoutes } from './operations.routes.ts';
+import { SignInService } from './web/sign-in.service.ts';
+import { webRoutes } from './web/web.routes.ts';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -65,6 +67,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     },
     genReqId: () => randomUUID(),
+    frameworkErrors,
     bodyLimit: 256 * 1024,
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     ajv: {
@@ -123,6 +126,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await identityRoutes(scope, { identity, auth, tokens, publicUrl: config.publicUrl });
     await communityRoutes(scope, { communities });
     await invitationRoutes(scope, { invitations, clock });
+    const signIn = new SignInService({
+      db: store.db,
+      clock,
+      tokens,
+      publicUrl: config.publicUrl,
+      sessionTtlSeconds: config.tokenTtlSeconds,
+      onMail: () => outbox.wake(),
+    });
+    await webRoutes(scope, { invitations, signIn, auth, publicUrl: config.publicUrl });
     await communityUserRoutes(scope, { communityUsers });
   });
 

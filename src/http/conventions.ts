@@ -3,7 +3,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError, invalid, OAuthError } from './errors.ts';
-import { canonicalizeBody } from './input.ts';
+import { canonicalizeInput } from './input.ts';
+import { isGuid } from './schemas.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -34,6 +35,8 @@ function describeValidation(error: FastifyError): string {
       : pathName === ''
         ? `the ${where}`
         : `'${pathName}'`;
+  // A wrong type for the whole body or query ("must be object") reads badly as "In the body, the body ...".
+  if (pathName === '' && typeof params.missingProperty !== 'string') return `The ${where} ${first.message}.`;
   const message =
     typeof params.missingProperty === 'string'
       ? 'is required'
@@ -41,6 +44,17 @@ function describeValidation(error: FastifyError): string {
         ? 'must be a GUID (such as 9f1d4a2e-3b5c-4d6e-8f70-112233445566)'
         : first.message;
   return `In the ${where}, ${subject} ${message}.`;
+}
+
+/** `contentType` is the request's header ('' when absent), or undefined when not known here. */
+function unsupportedMediaType(contentType: string | undefined): AppError {
+  const reason =
+    contentType === undefined
+      ? 'The content type of the request body is not accepted.'
+      : contentType.trim() === ''
+        ? 'The request has a body but no Content-Type.'
+        : `The content type '${contentType}' is not accepted.`;
+  return new AppError('unsupported_media_type', reason, 'Send the body as application/json.');
 }
 
 /** Maps any thrown value to an AppError; framework errors get their own public wording. */
@@ -58,10 +72,13 @@ export function toAppError(error: unknown): AppError {
         'Send a smaller body.',
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError(
-        'unsupported_media_type',
-        `The content type '${String(e.message).replace(/^Unsupported Media Type:?\s*/i, '')}' is not accepted.`,
-        'Send the body as application/json.',
+      return unsupportedMediaType(undefined);
+    case 'FST_ERR_BAD_URL':
+      return invalid('The path is not a valid URL (malformed percent-encoding).', 'Percent-encode the path.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return invalid(
+        'A path segment is longer than any identifier.',
+        'Check the path against /openapi.json.',
       );
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return invalid('The Content-Length header does not match the body.', 'Send a well-formed request.');
@@ -86,22 +103,43 @@ export function toAppError(error: unknown): AppError {
 }
 
 function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
-  if (error instanceof OAuthError || request.routeOptions.config?.oauth === true) {
-    const oauth =
-      error instanceof OAuthError ? error : new OAuthError(400, 'invalid_request', toAppError(error).reason);
-    return reply
-      .code(oauth.status)
-      .header('cache-control', 'no-store')
-      .type(JSON_TYPE)
-      .send({ error: oauth.error, error_description: oauth.description });
-  }
+  if (error instanceof OAuthError) return sendOAuthError(reply, error);
   const appError = toAppError(error);
   if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+  if (request.routeOptions.config?.oauth === true) {
+    // Keep the status (a store failure is not the client's invalid_request); RFC 6749 has no code for a
+    // timeout or a 413/415, so those stay invalid_request with their own status.
+    const code = appError.status >= 500 ? 'server_error' : 'invalid_request';
+    return sendOAuthError(reply, new OAuthError(appError.status, code, appError.reason));
+  }
   return reply
     .code(appError.status)
     .headers(appError.headers)
     .type(JSON_TYPE)
     .send(errorBody(request, appError));
+}
+
+function sendOAuthError(reply: FastifyReply, error: OAuthError): FastifyReply {
+  return reply
+    .code(error.status)
+    .header('cache-control', 'no-store')
+    .type(JSON_TYPE)
+    .send({ error: error.error, error_description: error.description });
+}
+
+/**
+ * Fastify's `frameworkErrors` option. The router rejects a malformed percent-encoding or an over-long path
+ * parameter before any hook runs, so without this those answers lack the Operation-Id and the ErrorResponse.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const appError = toAppError(error);
+  // No hook runs here either, so the onSend hook cannot drop the charset Fastify appends to a JSON type; a
+  // Buffer is sent as is.
+  reply
+    .code(appError.status)
+    .header('Operation-Id', request.id)
+    .header('content-type', JSON_TYPE)
+    .send(Buffer.from(JSON.stringify(errorBody(request, appError))));
 }
 
 function stripNulls(value: unknown): unknown {
@@ -140,11 +178,12 @@ async function conventions(app: FastifyInstance): Promise<void> {
     for (const method of methods) routes.push({ method, pattern: routePattern(route.url) });
   });
 
-  // An empty body with a JSON content type (every DELETE of the public client) is no body at all.
+  // An empty body with a JSON content type (every DELETE of the public client) is no body at all. A body
+  // sent to an unknown route or with the wrong method is not parsed: the 404 or 405 says more than a 400.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(JSON_TYPE, { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser(JSON_TYPE, { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
-    if (text.trim() === '') return done(null, undefined);
+    if (text.trim() === '' || request.is404) return done(null, undefined);
     try {
       done(null, JSON.parse(text));
     } catch (error) {
@@ -155,6 +194,13 @@ async function conventions(app: FastifyInstance): Promise<void> {
         ),
       );
     }
+  });
+  // Any other body is a 415, text/plain included (Fastify would hand its string to the body schema, a 400).
+  // An empty one is no body, whatever its declared type.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+    if ((body as Buffer).length === 0 || request.is404) return done(null, undefined);
+    done(unsupportedMediaType(request.headers['content-type'] ?? ''));
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -180,15 +226,19 @@ async function conventions(app: FastifyInstance): Promise<void> {
     }
   });
 
-  app.addHook('preValidation', canonicalizeBody);
+  app.addHook('preValidation', canonicalizeInput);
 
-  // A malformed path id is a 400 before any 404; other validation errors wait for the access checks.
+  // A malformed path id is a 400 before any 404; other validation errors wait for the access checks. Ids
+  // are stored lowercase; they are lowered even when the query or body is invalid, or the lookup of an
+  // uppercase id would answer 404 where the deferred 400 belongs. Only GUIDs: a wildcard is a file name.
   app.addHook('preHandler', async (request) => {
     const error = request.validationError;
     if (error !== undefined && (error as FastifyError).validationContext === 'params') throw error;
     const params = request.params as Record<string, string> | undefined;
-    if (params !== undefined && error === undefined) {
-      for (const key of Object.keys(params)) params[key] = (params[key] as string).toLowerCase();
+    if (params !== undefined) {
+      for (const [key, value] of Object.entries(params)) {
+        if (typeof value === 'string' && isGuid(value)) params[key] = value.toLowerCase();
+      }
     }
   });
 

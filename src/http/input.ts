@@ -1,5 +1,5 @@
 // Input conventions (CONTRACT §1): property names match case-insensitively, unknown properties are
-// ignored and `null` counts as absent. The canonical names come from the route's own body schema.
+// ignored and `null` counts as absent. The canonical names come from the route's own body and query schemas.
 import type { FastifyRequest } from 'fastify';
 import type { TSchema } from 'typebox';
 
@@ -37,11 +37,19 @@ function compile(schema: TSchema | undefined): Canonicalize {
   return fn;
 }
 
-/** preValidation hook: rewrite the body to the schema's canonical property names. */
-export async function canonicalizeBody(request: FastifyRequest): Promise<void> {
-  const schema = request.routeOptions.schema?.body as TSchema | undefined;
-  if (schema !== undefined && request.body !== undefined && request.body !== null) {
-    request.body = compile(schema)(request.body);
+/**
+ * preValidation hook: rewrite the body and the query string to the schema's canonical property names
+ * (ASP.NET binds `?Count=` as `count` too).
+ */
+export async function canonicalizeInput(request: FastifyRequest): Promise<void> {
+  const schema = request.routeOptions.schema;
+  const body = schema?.body as TSchema | undefined;
+  if (body !== undefined && request.body !== undefined && request.body !== null) {
+    request.body = compile(body)(request.body);
+  }
+  const query = schema?.querystring as TSchema | undefined;
+  if (query !== undefined && request.query !== undefined && request.query !== null) {
+    request.query = compile(query)(request.query);
   }
 }
 

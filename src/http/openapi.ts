@@ -9,7 +9,7 @@ export function openApiOptions(publicUrl: string): SwaggerOptions {
         title: 'Convene',
         version: '1.0.0',
         description:
-          'Communities, community invitations and community users, compatible with the AVEVA Data Hub Community Invitations and Community Users APIs. Conventions: static path segments match case-insensitively; ids are GUIDs (a malformed id is a 400); output properties are PascalCase and nulls are omitted unless `Accept-Verbosity: verbose`; input property names match case-insensitively, unknown ones are ignored and null counts as absent; lists take `skip` (≥ 0, default 0) and `count` (1–1000, default 100) and return `Total-Count`; every response carries `Operation-Id`; status precedence is 401, 404, 403, 400, 409.',
+          'Communities, community invitations and community users, compatible with the AVEVA Data Hub Community Invitations and Community Users APIs. Conventions: static path segments match case-insensitively; ids are GUIDs (a malformed id is a 400); output properties are PascalCase and nulls are omitted unless `Accept-Verbosity: verbose`; input property and query parameter names match case-insensitively, unknown ones are ignored and null counts as absent; lists take `skip` (≥ 0, default 0) and `count` (1–1000, default 100) and return `Total-Count`; every response carries `Operation-Id`; status precedence is 401, 400 (a path id that is not a GUID), 404, 403, 400 (validation), 409; a body of another type than application/json is a 415.',
       },
       servers: [{ url: publicUrl }],
       components: {
