@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { type Clock, systemClock } from './clock.ts';
 import { communityRoutes } from './communities/community.routes.ts';
 import { CommunityService } from './communities/community.service.ts';
@@ -58,6 +58,14 @@ export const REDACTED_PATHS = [
   '*.Secret',
 ];
 
+/** Links carry one-time tokens in the query string (invitation and sign-in links): never log them. */
+export const redactUrl = (url: string): string =>
+  url.replace(/([?&](?:token|client_secret)=)[^&#]*/gi, '$1[redacted]');
+
+function serializeRequest(request: FastifyRequest) {
+  return { method: request.method, url: redactUrl(request.url), remoteAddress: request.ip };
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store } = deps;
   const clock = deps.clock ?? systemClock;
@@ -65,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger ?? {
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: { req: serializeRequest },
     },
     genReqId: () => randomUUID(),
     frameworkErrors,
