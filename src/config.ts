@@ -1,5 +1,6 @@
 // The only reader of the environment. Every key of CONTRACT §7 is parsed here once into a frozen object;
 // an invalid value stops the start with a message naming the key, the value and what is accepted.
+import net from 'node:net';
 import path from 'node:path';
 
 export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -78,16 +79,35 @@ function url(key: string, raw: string, protocols: string[]): URL {
 }
 
 function database(env: Env, dataDir: string): DatabaseConfig {
-  const raw = read(env, 'CONVENE_DATABASE_URL');
+  const key = 'CONVENE_DATABASE_URL';
+  const accepted = 'sqlite:PATH, or a postgres:// (postgresql://) URL';
+  const raw = read(env, key);
   if (raw === undefined) return { kind: 'sqlite', path: path.join(dataDir, 'convene.db') };
   if (raw.startsWith('sqlite:')) {
     const file = raw.slice('sqlite:'.length);
-    if (file === '') throw new ConfigError('CONVENE_DATABASE_URL', raw, 'sqlite:PATH or postgres://…');
+    if (file === '') throw new ConfigError(key, raw, accepted);
     return { kind: 'sqlite', path: file === ':memory:' ? file : path.resolve(file) };
   }
-  url('CONVENE_DATABASE_URL', raw, ['postgres:', 'postgresql:']);
+  // One message for every wrong value, so `mysql://…` also learns that sqlite:PATH is an option.
+  try {
+    url(key, raw, ['postgres:', 'postgresql:']);
+  } catch {
+    throw new ConfigError(key, raw, accepted);
+  }
   return { kind: 'postgres', url: raw };
 }
+
+/** Every link and the token issuer are built by appending paths, so a query or fragment would break them. */
+function publicUrl(raw: string): string {
+  const key = 'CONVENE_PUBLIC_URL';
+  const parsed = url(key, raw, ['http:', 'https:']);
+  if (parsed.search !== '' || parsed.hash !== '' || parsed.username !== '' || parsed.password !== '') {
+    throw new ConfigError(key, raw, 'an absolute http(s) URL without query, fragment or credentials');
+  }
+  return parsed.href.replace(/\/+$/, '');
+}
+
+const HOST_NAME = /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
 
 function trustedIssuers(env: Env): TrustedIssuer[] {
   const key = 'CONVENE_TRUSTED_ISSUERS';
@@ -101,18 +121,22 @@ function trustedIssuers(env: Env): TrustedIssuer[] {
     throw new ConfigError(key, raw, accepted);
   }
   if (!Array.isArray(parsed)) throw new ConfigError(key, raw, accepted);
-  return parsed.map((entry: unknown) => {
-    if (typeof entry !== 'object' || entry === null) throw new ConfigError(key, raw, accepted);
+  return parsed.map((entry: unknown, index: number) => {
+    // The whole value is named (it is what the operator set), with the entry that is wrong.
+    const wrong = (what: string) => new ConfigError(key, raw, `${accepted}; entry ${index + 1} ${what}`);
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw wrong('is not an object');
     const { Issuer, IdentityProviderId, Audience } = entry as Record<string, unknown>;
-    if (
-      typeof Issuer !== 'string' ||
-      typeof IdentityProviderId !== 'string' ||
-      !GUID.test(IdentityProviderId)
-    ) {
-      throw new ConfigError(key, raw, accepted);
+    if (typeof Issuer !== 'string') throw wrong('has no Issuer');
+    try {
+      url(key, Issuer, ['http:', 'https:']);
+    } catch {
+      throw wrong(`has an Issuer that is not an absolute http(s) URL (${JSON.stringify(Issuer)})`);
     }
-    if (Audience !== undefined && typeof Audience !== 'string') throw new ConfigError(key, raw, accepted);
-    url(key, Issuer, ['http:', 'https:']);
+    if (typeof IdentityProviderId !== 'string' || !GUID.test(IdentityProviderId)) {
+      throw wrong('has no IdentityProviderId GUID');
+    }
+    if (Audience !== undefined && typeof Audience !== 'string')
+      throw wrong('has an Audience that is not a string');
     return {
       issuer: Issuer,
       identityProviderId: IdentityProviderId.toLowerCase(),
@@ -123,13 +147,16 @@ function trustedIssuers(env: Env): TrustedIssuer[] {
 
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const host = read(env, 'CONVENE_HOST') ?? '127.0.0.1';
+  // Checked here rather than left to listen(), whose error would name neither the key nor the value.
+  if (net.isIP(host) === 0 && !HOST_NAME.test(host)) {
+    throw new ConfigError('CONVENE_HOST', host, 'a host name or an IP address, such as 127.0.0.1 or ::');
+  }
   const port = integer(env, 'CONVENE_PORT', 8080, 0, 65535);
   const publicUrlRaw = read(env, 'CONVENE_PUBLIC_URL');
-  const publicUrl = (
+  const publicUrlValue =
     publicUrlRaw === undefined
-      ? `http://${host.includes(':') ? `[${host}]` : host}:${port}`
-      : url('CONVENE_PUBLIC_URL', publicUrlRaw, ['http:', 'https:']).href
-  ).replace(/\/+$/, '');
+      ? `http://${net.isIPv6(host) ? `[${host}]` : host}:${port}`
+      : publicUrl(publicUrlRaw);
   const dataDir = path.resolve(read(env, 'CONVENE_DATA_DIR') ?? './data');
 
   const smtpUrl = read(env, 'CONVENE_SMTP_URL');
@@ -167,7 +194,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   return Object.freeze({
     host,
     port,
-    publicUrl,
+    publicUrl: publicUrlValue,
     dataDir,
     database: database(env, dataDir),
     ...(smtpUrl === undefined ? {} : { smtpUrl }),

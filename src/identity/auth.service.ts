@@ -66,7 +66,10 @@ export class AuthService {
     // Hash the offered secret even for an unknown client, so timing does not reveal which ids exist.
     if (!secretMatches(secret, client?.secret_hash ?? '0'.repeat(64)) || client === undefined)
       throw invalidClient();
-    if (client.enabled !== 1) throw new OAuthError(400, 'unauthorized_client', 'The client is disabled.');
+    // invalid_client, as IdentityServer (behind ADH) answers: unauthorized_client is about the grant type,
+    // and a client that cannot authenticate at all is an authentication failure. Only said after the
+    // secret matched, so it reveals nothing to a caller without the secret.
+    if (client.enabled !== 1) throw new OAuthError(401, 'invalid_client', 'The client is disabled.');
     if (client.secret_expiration !== null && client.secret_expiration <= this.clock.now().toISOString()) {
       throw new OAuthError(401, 'invalid_client', 'The client secret has expired.');
     }
@@ -82,6 +85,10 @@ export class AuthService {
         ? await repo.findUser(this.db, tenantId, id)
         : await repo.findClient(this.db, tenantId, id);
     if (found === undefined) throw new Error(`No ${kind} ${id} in tenant ${tenantId}.`);
+    // authenticate() refuses a disabled client's token, so minting one would only hand out a dud.
+    if (kind === 'client' && (found as repo.Client).enabled !== 1) {
+      throw new Error(`The client ${id} is disabled.`);
+    }
     const ttl =
       kind === 'client' ? (found as repo.Client).access_token_lifetime : this.config.tokenTtlSeconds;
     return this.tokens.sign({ kind, id, tenantId }, ttl);
@@ -128,13 +135,22 @@ export class AuthService {
         email = user.email ?? user.contact_email;
       }
     } else {
-      const users = (
-        await repo.findUsersByExternalIdentity(this.db, verified.identityProviderId, verified.externalUserId)
-      ).filter((u) => verified.tenantId === undefined || u.tenant_id === verified.tenantId);
+      const { identityProviderId, externalUserId, tenantId: tid } = verified;
+      // The tenant filter belongs in the query: filtering a bounded result afterwards loses users. A tid
+      // naming none of the user's tenants is ignored, since an external provider's tid (Entra ID's, say)
+      // is its own tenant, not ours.
+      const inTid =
+        tid === undefined
+          ? []
+          : await repo.findUsersByExternalIdentity(this.db, identityProviderId, externalUserId, tid);
+      const users =
+        inTid.length > 0
+          ? inTid
+          : await repo.findUsersByExternalIdentity(this.db, identityProviderId, externalUserId);
       if (users.length === 0) throw unauthorized('The signed-in user is not a user of any tenant here.');
       if (users.length > 1) {
         throw unauthorized(
-          'The signed-in user belongs to several tenants; the token must carry a tid claim.',
+          'The signed-in user belongs to several tenants; the token must carry a tid claim naming one.',
         );
       }
       const user = users[0] as repo.User;

@@ -45,14 +45,21 @@ export const findUser = (db: Db, tenantId: string, id: string) =>
     .where('id', '=', id)
     .executeTakeFirst();
 
-export const findUsersByExternalIdentity = (db: Db, identityProviderId: string, externalUserId: string) =>
-  db
+/** At most two users (enough to tell one from several), within one tenant when `tenantId` is given. */
+export function findUsersByExternalIdentity(
+  db: Db,
+  identityProviderId: string,
+  externalUserId: string,
+  tenantId?: string,
+) {
+  let query = db
     .selectFrom('users')
     .selectAll()
     .where('identity_provider_id', '=', identityProviderId)
-    .where('external_user_id', '=', externalUserId)
-    .limit(2)
-    .execute();
+    .where('external_user_id', '=', externalUserId);
+  if (tenantId !== undefined) query = query.where('tenant_id', '=', tenantId);
+  return query.limit(2).execute();
+}
 
 export const listUsers = (db: Db, tenantId: string, paging: Paging) =>
   db
@@ -96,6 +103,13 @@ export async function deletePrincipal(db: Db, table: 'users' | 'clients', tenant
     .where('id', '=', id)
     .executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
+}
+
+/** Whether any user or client, of any tenant, has this id: principal ids are unique across both. */
+export async function principalIdInUse(db: Db, id: string): Promise<boolean> {
+  const user = await db.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst();
+  if (user !== undefined) return true;
+  return (await db.selectFrom('clients').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
 }
 
 // Clients

@@ -2,7 +2,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { type Static, type TSchema, Type } from 'typebox';
-import { forbidden } from '../http/errors.ts';
+import { forbidden, OAuthError } from '../http/errors.ts';
 import { bodyOf, pagingOf, principalOf, withTotal } from '../http/routing.ts';
 import { errors, Guid, NoContent, PagingQuery, TOTAL_COUNT_HEADER } from '../http/schemas.ts';
 import type { AuthService } from './auth.service.ts';
@@ -93,6 +93,27 @@ const listResponse = <T extends TSchema>(item: T, description: string) => ({
   ...errors(400, 401, 403, 404),
 });
 
+/**
+ * RFC 6749 §2.3.1: HTTP Basic client authentication, where id and secret are form-encoded before being
+ * joined. Undefined when the header is not Basic; a malformed one is the client's error, not ours.
+ */
+function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
+  if (header === undefined || !/^basic\s/i.test(header)) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const formDecode = (value: string) => decodeURIComponent(value.replaceAll('+', ' '));
+  try {
+    if (colon <= 0) throw new URIError('no colon');
+    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+  } catch {
+    throw new OAuthError(
+      400,
+      'invalid_request',
+      'The Basic Authorization header must carry form-encoded client_id:client_secret.',
+    );
+  }
+}
+
 export async function identityRoutes(app: FastifyInstance, deps: IdentityDeps): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { identity, auth, tokens } = deps;
@@ -135,29 +156,41 @@ export async function identityRoutes(app: FastifyInstance, deps: IdentityDeps): 
           'RFC 6749 §4.4. Form-encoded grant_type=client_credentials, client_id, client_secret (or HTTP Basic). No scope is needed. Errors are RFC 6749 JSON.',
         consumes: ['application/x-www-form-urlencoded'],
         body: TokenForm,
-        response: { 200: TokenResponseSchema, 400: OAuthErrorSchema, 401: OAuthErrorSchema },
+        response: {
+          200: TokenResponseSchema,
+          400: OAuthErrorSchema,
+          401: OAuthErrorSchema,
+          415: OAuthErrorSchema,
+        },
       },
       attachValidation: true,
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      const header = request.headers.authorization;
-      let basic: { id: string; secret: string } | undefined;
-      if (header?.toLowerCase().startsWith('basic ')) {
-        const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-        const colon = decoded.indexOf(':');
-        if (colon > 0) {
-          basic = {
-            id: decodeURIComponent(decoded.slice(0, colon)),
-            secret: decodeURIComponent(decoded.slice(colon + 1)),
-          };
-        }
+      // RFC 6749 §4.4.2: the request is form-encoded. JSON has a parser (every other type is refused
+      // before this runs, with 415 and invalid_request), so refuse it here the same way.
+      const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+      if (type !== undefined && type !== 'application/x-www-form-urlencoded') {
+        throw new OAuthError(
+          415,
+          'invalid_request',
+          'The token request must be sent as application/x-www-form-urlencoded.',
+        );
       }
+      const basic = basicCredentials(request.headers.authorization);
       const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<
         string,
         unknown
       >;
-      return auth.exchange(body, basic);
+      try {
+        return await auth.exchange(body, basic);
+      } catch (error) {
+        // RFC 6749 §5.2: a client that authenticated with the Authorization header gets a challenge back.
+        if (error instanceof OAuthError && error.status === 401 && basic !== undefined) {
+          reply.header('www-authenticate', 'Basic realm="convene", charset="UTF-8"');
+        }
+        throw error;
+      }
     },
   );
 

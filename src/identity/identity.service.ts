@@ -61,6 +61,24 @@ export class IdentityService {
     }
   }
 
+  /**
+   * For a change to a resource that must exist: its 404 comes before the caller's 403 (CONTRACT §1), so a
+   * caller without the role learns nothing more than a reader would.
+   */
+  private async administrableExisting<T>(
+    principal: Principal,
+    tenantId: string,
+    find: () => Promise<T | undefined>,
+    what: string,
+    id: string,
+  ): Promise<T> {
+    this.readable(principal, tenantId);
+    const found = await find();
+    if (found === undefined) throw notFound(what, id);
+    this.administrable(principal, tenantId);
+    return found;
+  }
+
   private now(): string {
     return toStoredTime(this.clock.now());
   }
@@ -72,6 +90,8 @@ export class IdentityService {
     const contactEmail = email(input.ContactEmail, 'ContactEmail');
     const name = input.Name.trim();
     if (name === '') throw invalid('Name must not be blank.', 'Send a tenant name.');
+    // The HTTP schema already limits it; the command line reaches this without one.
+    if (name.length > 200) throw invalid('Name is longer than 200 characters.', 'Send a shorter name.');
     const now = this.now();
     const tenant = { id: randomUUID(), name, contact_email: contactEmail, created_at: now };
     // One millisecond apart, so the list order is the order of CONTRACT §3.
@@ -199,31 +219,42 @@ export class IdentityService {
     return role;
   }
 
-  private async customRole(principal: Principal, tenantId: string, roleId: string) {
-    this.administrable(principal, tenantId);
-    const role = await repo.findRole(this.db, tenantId, roleId);
-    if (role === undefined) throw notFound('Role', roleId);
+  private async roleToChange(principal: Principal, tenantId: string, roleId: string) {
+    return this.administrableExisting(
+      principal,
+      tenantId,
+      () => repo.findRole(this.db, tenantId, roleId),
+      'Role',
+      roleId,
+    );
+  }
+
+  /** Built-in and community roles are fixed (CONTRACT §3); checked after validation, as 409 follows 400. */
+  private assertCustom(role: repo.Role, tenantId: string): void {
     if (role.role_type_id !== null || role.tenant_id !== tenantId) {
       throw conflict(
         `'${role.name}' is a built-in ${role.community_id === null ? 'tenant' : 'community'} role and cannot be changed or deleted.`,
         'Create a custom tenant role instead.',
       );
     }
-    return role;
   }
 
   async updateRole(principal: Principal, tenantId: string, roleId: string, input: Input<RoleInputT>) {
-    const role = await this.customRole(principal, tenantId, roleId);
+    const role = await this.roleToChange(principal, tenantId, roleId);
     const body = input();
+    if (body.RoleScope !== undefined && body.RoleScope !== RoleScope.Tenant) {
+      throw invalid('RoleScope must be 1 (Tenant): a custom role is a tenant role.', 'Send RoleScope 1.');
+    }
     const name = body.Name.trim();
     if (name === '') throw invalid('Name must not be blank.', 'Send a role name.');
+    this.assertCustom(role, tenantId);
     const changes = { name, description: body.Description ?? role.description };
     await repo.updateRole(this.db, tenantId, roleId, changes);
     return { ...role, ...changes };
   }
 
   async deleteRole(principal: Principal, tenantId: string, roleId: string): Promise<void> {
-    await this.customRole(principal, tenantId, roleId);
+    this.assertCustom(await this.roleToChange(principal, tenantId, roleId), tenantId);
     await this.db.transaction().execute((trx) => repo.deleteRole(trx, tenantId, roleId));
   }
 
@@ -293,6 +324,14 @@ export class IdentityService {
     const row = this.userRow(tenantId, id, body, existing);
     try {
       return await this.db.transaction().execute(async (trx) => {
+        // Users and clients share role assignments by principal id, so a new user must not take the id of
+        // a client (whose roles it would replace) or of a user of another tenant.
+        if (existing === undefined && (await repo.principalIdInUse(trx, id))) {
+          throw conflict(
+            `The id '${id}' is already used by another user or client.`,
+            'Create the user with another id, or with POST /Users to let the service choose one.',
+          );
+        }
         const roleIds =
           existing !== undefined && body.RoleIds === undefined
             ? ((await repo.tenantRoleIdsOf(trx, tenantId, [id])).get(id) ?? [])
@@ -304,10 +343,10 @@ export class IdentityService {
       });
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
+      // The id was checked above, so the unique index that failed is the external identity's (or the id
+      // was taken by a concurrent request).
       throw conflict(
-        existing === undefined && (await repo.findClientForToken(this.db, id)) === undefined
-          ? 'A user with this IdentityProviderId and ExternalUserId (or this id) already exists.'
-          : 'This id is already used.',
+        'A user with this IdentityProviderId and ExternalUserId (or this id) already exists in the tenant.',
         'Use another ExternalUserId, or update the existing user.',
       );
     }
@@ -338,7 +377,13 @@ export class IdentityService {
   }
 
   async deleteUser(principal: Principal, tenantId: string, userId: string): Promise<void> {
-    this.administrable(principal, tenantId);
+    await this.administrableExisting(
+      principal,
+      tenantId,
+      () => repo.findUser(this.db, tenantId, userId),
+      'User',
+      userId,
+    );
     const deleted = await this.db
       .transaction()
       .execute((trx) => repo.deletePrincipal(trx, 'users', tenantId, userId));
@@ -404,9 +449,13 @@ export class IdentityService {
   }
 
   async updateClient(principal: Principal, tenantId: string, clientId: string, input: Input<ClientInputT>) {
-    this.administrable(principal, tenantId);
-    const existing = await repo.findClient(this.db, tenantId, clientId);
-    if (existing === undefined) throw notFound('Client', clientId);
+    const existing = await this.administrableExisting(
+      principal,
+      tenantId,
+      () => repo.findClient(this.db, tenantId, clientId),
+      'Client',
+      clientId,
+    );
     const body = input();
     const name = body.Name.trim();
     if (name === '') throw invalid('Name must not be blank.', 'Send a client name.');
@@ -429,7 +478,13 @@ export class IdentityService {
   }
 
   async deleteClient(principal: Principal, tenantId: string, clientId: string): Promise<void> {
-    this.administrable(principal, tenantId);
+    await this.administrableExisting(
+      principal,
+      tenantId,
+      () => repo.findClient(this.db, tenantId, clientId),
+      'Client',
+      clientId,
+    );
     if (principal.kind === 'client' && principal.id === clientId) {
       throw conflict('A client cannot delete itself.', 'Delete it with another administrator’s credentials.');
     }

@@ -55,12 +55,18 @@ async function loadOrCreateKey(file: string): Promise<SigningKey> {
     const { privateKey } = await generateKeyPair(ALG, { extractable: true, modulusLength: 2048 });
     jwk = { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: ALG, use: 'sig' };
     fs.mkdirSync(path.dirname(file), { recursive: true });
+    // Written aside, then linked into place: link() fails when the file exists, so when several processes
+    // start at once on a shared folder (the service and `convene token`, say) the first key wins, and no
+    // process can read a half-written file.
+    const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
+    fs.writeFileSync(temporary, JSON.stringify(jwk), { mode: 0o600, flag: 'wx' });
     try {
-      // `wx`: when several instances start at once on a shared folder, the first key written wins.
-      fs.writeFileSync(file, JSON.stringify(jwk), { mode: 0o600, flag: 'wx' });
-    } catch (writeError) {
-      if ((writeError as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError;
+      fs.linkSync(temporary, file);
+    } catch (linkError) {
+      if ((linkError as NodeJS.ErrnoException).code !== 'EEXIST') throw linkError;
       jwk = JSON.parse(fs.readFileSync(file, 'utf8')) as JWK;
+    } finally {
+      fs.rmSync(temporary, { force: true });
     }
   }
   if (jwk.kty !== 'RSA' || typeof jwk.d !== 'string' || typeof jwk.kid !== 'string') {
