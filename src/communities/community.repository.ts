@@ -24,13 +24,17 @@ export const findMembership = (db: Db, communityId: string, tenantId: string) =>
     .where('tenant_id', '=', tenantId)
     .executeTakeFirst();
 
-/** Communities the tenant belongs to, optionally only those in `visible` (ids), in creation order. */
+/**
+ * Communities where the tenant is an Active member, optionally only those in `onlyIds`, in creation order.
+ * A paused membership grants nothing (CONTRACT §3), so its community is left out like any it cannot see.
+ */
 export function listCommunitiesOf(db: Db, tenantId: string, paging: Paging, onlyIds?: string[]) {
   let query = db
     .selectFrom('communities')
     .innerJoin('community_tenants', 'community_tenants.community_id', 'communities.id')
     .selectAll('communities')
-    .where('community_tenants.tenant_id', '=', tenantId);
+    .where('community_tenants.tenant_id', '=', tenantId)
+    .where('community_tenants.status', '=', 'Active');
   if (onlyIds !== undefined) {
     if (onlyIds.length === 0) return Promise.resolve([]);
     query = query.where('communities.id', 'in', onlyIds);
@@ -48,7 +52,8 @@ export async function countCommunitiesOf(db: Db, tenantId: string, onlyIds?: str
   let query = db
     .selectFrom('community_tenants')
     .select((eb) => eb.fn.countAll().as('n'))
-    .where('tenant_id', '=', tenantId);
+    .where('tenant_id', '=', tenantId)
+    .where('status', '=', 'Active');
   if (onlyIds !== undefined) query = query.where('community_id', 'in', onlyIds);
   return toCount((await query.executeTakeFirst())?.n);
 }
@@ -62,37 +67,52 @@ export const updateCommunity = (
   changes: Partial<Pick<CommunityRow, 'name' | 'name_key' | 'description' | 'preferred_region_id'>>,
 ) => db.updateTable('communities').set(changes).where('id', '=', id).execute();
 
-export const deleteCommunity = (db: Db, id: string) =>
-  db.deleteFrom('communities').where('id', '=', id).execute();
+/** Whether C was there to delete (a concurrent delete may have taken it). */
+export async function deleteCommunity(db: Db, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('communities').where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
 
 export const insertMembership = (db: Db, row: CommunityTenantRow) =>
   db.insertInto('community_tenants').values(row).execute();
 
-export const updateMembership = (
+/**
+ * Changes the membership; with `expectedStatus`, only while it still has that Status (compare-and-set).
+ * Returns whether a row was changed.
+ */
+export async function updateMembership(
   db: Db,
   communityId: string,
   tenantId: string,
   changes: Partial<Pick<CommunityTenantRow, 'status' | 'contact_email' | 'community_alias'>>,
-) =>
-  db
+  expectedStatus?: string,
+): Promise<boolean> {
+  let query = db
     .updateTable('community_tenants')
     .set(changes)
     .where('community_id', '=', communityId)
-    .where('tenant_id', '=', tenantId)
-    .execute();
+    .where('tenant_id', '=', tenantId);
+  if (expectedStatus !== undefined) query = query.where('status', '=', expectedStatus);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
 
-/** Removes the tenant from the community, with every community role its users and clients held there. */
-export async function deleteMembership(db: Db, communityId: string, tenantId: string): Promise<void> {
+/**
+ * Removes the tenant from the community, with every community role its users and clients held there.
+ * Returns whether it was a member (a concurrent removal may have come first).
+ */
+export async function deleteMembership(db: Db, communityId: string, tenantId: string): Promise<boolean> {
   await db
     .deleteFrom('role_assignments')
     .where('community_id', '=', communityId)
     .where('tenant_id', '=', tenantId)
     .execute();
-  await db
+  const result = await db
     .deleteFrom('community_tenants')
     .where('community_id', '=', communityId)
     .where('tenant_id', '=', tenantId)
-    .execute();
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
 }
 
 export async function memberTenants(db: Db, communityId: string): Promise<MemberTenant[]> {
@@ -103,6 +123,8 @@ export async function memberTenants(db: Db, communityId: string): Promise<Member
       .selectAll('community_tenants')
       .select('tenants.name as tenant_name')
       .where('community_tenants.community_id', '=', communityId)
+      // Owner first even when a member joined within the same millisecond as the community was created.
+      .orderBy('community_tenants.is_owner', 'desc')
       .orderBy('community_tenants.joined_at')
       .orderBy('community_tenants.tenant_id')
       .execute(),

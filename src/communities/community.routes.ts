@@ -37,7 +37,7 @@ export async function communityRoutes(app: FastifyInstance, deps: { communities:
         tags,
         summary: 'List communities',
         description:
-          'Communities the caller’s tenant belongs to and the caller may see (all of them for a Tenant Administrator), ordered by creation time then id.',
+          'Communities where the caller’s tenant is an Active member and the caller holds a community role (all of them for a Tenant Administrator), ordered by creation time then id. A paused membership grants nothing, so its community is not listed.',
         querystring: PagingQuery,
         response: {
           200: Type.Array(CommunitySchema, {
@@ -77,6 +77,8 @@ export async function communityRoutes(app: FastifyInstance, deps: { communities:
       schema: {
         tags,
         summary: 'Get a community',
+        description:
+          'The caller must hold a role in the community, or be the Tenant Administrator of an Active member tenant (403 otherwise, including while its tenant is paused); a tenant that is not a member gets 404.',
         params: CommunityParams,
         response: { 200: CommunitySchema, ...errors(400, 401, 403, 404) },
       },
@@ -124,17 +126,22 @@ export async function communityRoutes(app: FastifyInstance, deps: { communities:
       schema: {
         tags,
         summary: 'List the community roles',
-        description: 'Administrator, Moderator and Member, in creation order.',
+        description:
+          'Administrator, Moderator and Member, in creation order. The caller must hold a role in the community (or be the Tenant Administrator of an Active member tenant).',
         params: CommunityParams,
+        querystring: PagingQuery,
         response: {
-          200: Type.Array(RoleSchema, { description: 'Community roles.' }),
+          200: Type.Array(RoleSchema, { description: 'Community roles.', headers: TOTAL_COUNT_HEADER }),
           ...errors(400, 401, 403, 404),
         },
       },
       attachValidation: true,
     },
-    async (request) =>
-      (await communities.roles(principalOf(request), request.params.communityId)).map(toRole),
+    async (request, reply) =>
+      withTotal(
+        reply,
+        await communities.roles(principalOf(request), request.params.communityId, pagingOf(request)),
+      ).map(toRole),
   );
   r.put(
     `${base}/:communityId/Tenants/:tenantId`,
@@ -143,7 +150,7 @@ export async function communityRoutes(app: FastifyInstance, deps: { communities:
         tags,
         summary: 'Update a member tenant',
         description:
-          'The owning tenant’s Community Administrator changes another member’s Status (Active or Paused); a member tenant’s Community Administrator changes its own ContactEmail and CommunityAlias. Tenants join through invitations.',
+          'The owning tenant’s Community Administrator changes another member’s Status (Active or Paused; the owner’s own Status cannot change: 409); a member tenant’s Community Administrator changes its own ContactEmail and CommunityAlias. Sending the Status a tenant already has is not a change. A paused tenant’s principals hold no community rights, so they cannot change their own details until reactivated. Tenants join through invitations.',
         params: CommunityTenantParams,
         body: CommunityTenantInput,
         response: { 200: CommunityTenantSchema, ...errors(400, 401, 403, 404, 409) },
@@ -168,7 +175,7 @@ export async function communityRoutes(app: FastifyInstance, deps: { communities:
         tags,
         summary: 'Remove a member tenant',
         description:
-          'The owning tenant removes another member, or a member leaves; the tenant’s community roles go with it. The owner cannot be removed (409).',
+          'The owning tenant’s Community Administrator removes another member (paused or not), or a member tenant’s Community Administrator removes its own tenant (leaves; not while paused, when it holds no community rights); the tenant’s community roles go with it. The owner cannot be removed (409).',
         params: CommunityTenantParams,
         response: { 204: NoContent, ...errors(400, 401, 403, 404, 409) },
       },

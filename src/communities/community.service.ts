@@ -85,12 +85,15 @@ export class CommunityService {
   async requireMember(principal: Principal, communityId: string): Promise<CommunityAccess> {
     const access = await this.access(principal, communityId);
     if (!access.member) {
-      throw forbidden(
-        access.membership.status === 'Active'
-          ? 'You hold no role in this community.'
-          : 'Your tenant’s membership of this community is paused.',
-        'Ask a Community Administrator of your tenant to add you to the community.',
-      );
+      throw access.membership.status === 'Active'
+        ? forbidden(
+            'You hold no role in this community.',
+            'Ask a Community Administrator of your tenant to add you to the community.',
+          )
+        : forbidden(
+            'Your tenant’s membership of this community is paused.',
+            'Ask the owning tenant’s Community Administrator to reactivate your tenant.',
+          );
     }
     return access;
   }
@@ -106,14 +109,19 @@ export class CommunityService {
     return access;
   }
 
-  async view(communityId: string) {
-    const [community, tenants, roles] = await Promise.all([
-      repo.findCommunity(this.db, communityId),
-      repo.memberTenants(this.db, communityId),
-      repo.communityRoles(this.db, communityId),
+  /** C as the wire shows it: with its member tenants and its roles. */
+  private async present(community: repo.Community) {
+    const [tenants, roles] = await Promise.all([
+      repo.memberTenants(this.db, community.id),
+      repo.communityRoles(this.db, community.id),
     ]);
-    if (community === undefined) throw notFound('Community', communityId);
     return { community, tenants, roles };
+  }
+
+  async view(communityId: string) {
+    const community = await repo.findCommunity(this.db, communityId);
+    if (community === undefined) throw notFound('Community', communityId);
+    return this.present(community);
   }
 
   async list(principal: Principal, paging: Input<Paging>) {
@@ -124,18 +132,22 @@ export class CommunityService {
       repo.listCommunitiesOf(this.db, principal.tenantId, page, only),
       repo.countCommunitiesOf(this.db, principal.tenantId, only),
     ]);
-    const items = await Promise.all(communities.map((c) => this.view(c.id)));
+    // From the rows already read: re-reading by id would turn a community deleted meanwhile into a 404.
+    const items = await Promise.all(communities.map((c) => this.present(c)));
     return { items, total };
   }
 
   async get(principal: Principal, communityId: string) {
-    await this.requireMember(principal, communityId);
-    return this.view(communityId);
+    const { community } = await this.requireMember(principal, communityId);
+    return this.present(community);
   }
 
-  async roles(principal: Principal, communityId: string) {
+  /** C's three roles in creation order (Administrator, Moderator, Member), paged like every list. */
+  async roles(principal: Principal, communityId: string, paging: Input<Paging>) {
     await this.requireMember(principal, communityId);
-    return repo.communityRoles(this.db, communityId);
+    const { skip, count } = paging();
+    const roles = await repo.communityRoles(this.db, communityId);
+    return { items: roles.slice(skip, skip + count), total: roles.length };
   }
 
   /** Creates C with its three roles; the creator gets Community Administrator and Community Member. */
@@ -225,7 +237,8 @@ export class CommunityService {
   async delete(principal: Principal, communityId: string): Promise<void> {
     await this.requireOwnerAdmin(principal, communityId, 'delete the community');
     // Roles, memberships and role assignments go with it through their foreign keys.
-    await this.db.transaction().execute((trx) => repo.deleteCommunity(trx, communityId));
+    const deleted = await this.db.transaction().execute((trx) => repo.deleteCommunity(trx, communityId));
+    if (!deleted) throw notFound('Community', communityId);
   }
 
   private async target(communityId: string, tenantId: string) {
@@ -274,7 +287,17 @@ export class CommunityService {
       if (body.ContactEmail !== undefined) changes.contact_email = contactEmail(body.ContactEmail) ?? null;
       if (body.CommunityAlias !== undefined) changes.community_alias = body.CommunityAlias;
     }
-    if (Object.keys(changes).length > 0) await repo.updateMembership(this.db, communityId, tenantId, changes);
+    if (Object.keys(changes).length > 0) {
+      // Compare-and-set on the Status the decision was made from: a concurrent pause, resume or removal wins.
+      const updated = await repo.updateMembership(this.db, communityId, tenantId, changes, target.status);
+      if (!updated) {
+        const now = await this.target(communityId, tenantId);
+        throw conflict(
+          `The tenant’s Status changed to ${now.status} while the request was handled.`,
+          'Read the community again and retry if the change still applies.',
+        );
+      }
+    }
     const member = (await repo.memberTenants(this.db, communityId)).find((m) => m.tenant_id === tenantId);
     if (member === undefined) throw notFound('Tenant', tenantId);
     return member;
@@ -297,6 +320,9 @@ export class CommunityService {
         'Delete the community instead.',
       );
     }
-    await this.db.transaction().execute((trx) => repo.deleteMembership(trx, communityId, tenantId));
+    const removed = await this.db
+      .transaction()
+      .execute((trx) => repo.deleteMembership(trx, communityId, tenantId));
+    if (!removed) throw notFound('Tenant', tenantId);
   }
 }
