@@ -65,6 +65,10 @@ const FROM: Record<Action, readonly State[]> = {
   Resend: ['InvitationCreated', 'InvitationExpired'],
 };
 
+/** Whether the caller may take some action on an invitation, in some state: if not, any request is a 403. */
+export const mayTakeAnyAction = (caller: Caller): boolean =>
+  ACTIONS.some((action) => MAY_TAKE[action].includes(caller));
+
 const forbidden = { ok: false, error: 'Forbidden' } as const;
 const invalidState = { ok: false, error: 'InvalidState' } as const;
 

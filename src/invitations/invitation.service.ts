@@ -22,6 +22,7 @@ import {
   decide,
   effectiveState,
   explainInvalidState,
+  mayTakeAnyAction,
   type State,
 } from './invitation.lifecycle.ts';
 import * as repo from './invitation.repository.ts';
@@ -165,7 +166,8 @@ export class InvitationService {
   }
 
   async get(principal: Principal, communityId: string, invitationId: string) {
-    await this.o.communities.requireMember(principal, communityId);
+    // 404 for C, then 404 for the invitation, then 403 (CONTRACT §1): an unknown id is a 404 whoever asks.
+    const access = await this.o.communities.access(principal, communityId);
     const invitation = await repo.findIssuedInvitation(
       this.db,
       communityId,
@@ -173,6 +175,7 @@ export class InvitationService {
       invitationId,
     );
     if (invitation === undefined) throw notFound('Invitation', invitationId);
+    if (!access.member) await this.o.communities.requireMember(principal, communityId);
     return invitation;
   }
 
@@ -249,25 +252,42 @@ export class InvitationService {
   async process(principal: Principal, invitationId: string, input: Input<ProcessInput>): Promise<200 | 202> {
     const invitation = await repo.findInvitation(this.db, invitationId);
     if (invitation === undefined) throw notFound('Invitation', invitationId);
+    // Status precedence (CONTRACT §1) is 404, 403, 400, 409: the caller is placed before the body is read,
+    // and the body is validated before the state is judged.
+    const caller = await this.callerOf(principal, invitation);
+    if (!mayTakeAnyAction(caller)) {
+      throw forbidden(
+        'You may not process this invitation: only a Tenant Administrator of another tenant, or a Community Moderator or Administrator of the owning tenant, may.',
+        'Sign in with an identity that holds one of those roles.',
+      );
+    }
     const body = input();
     const action = parseAction(body.Action);
-    const caller = await this.callerOf(principal, invitation);
     const now = this.o.clock.now();
     const state = effectiveState(invitation.state, invitation.expires_at, now);
     const decision = decide(state, action, caller);
-    if (!decision.ok) throw this.refusal(decision.error, state, action);
+    if (!decision.ok && decision.error === 'Forbidden') throw this.refusal(decision.error, state, action);
 
-    const contactEmail =
-      action === 'Accept'
-        ? body.ContactEmail === undefined
-          ? (() => {
-              throw invalid(
-                'ContactEmail is required to accept an invitation.',
-                'Send your tenant’s contact e-mail.',
-              );
-            })()
-          : recipientAddress(body.ContactEmail, 'ContactEmail')
-        : undefined;
+    let contactEmail: string | undefined;
+    if (action === 'Accept') {
+      if (body.ContactEmail === undefined) {
+        throw invalid(
+          'ContactEmail is required to accept an invitation.',
+          'Send your tenant’s contact e-mail.',
+        );
+      }
+      contactEmail = recipientAddress(body.ContactEmail, 'ContactEmail');
+    }
+    if (!decision.ok) throw this.refusal(decision.error, state, action);
+    // The accepting tenant's row is gone when that tenant was deleted (the foreign key sets it null): there
+    // is no one left to join.
+    const joining = invitation.invited_tenant_id;
+    if (decision.effects.includes('JoinCommunity') && joining === null) {
+      throw conflict(
+        'The tenant that accepted this invitation no longer exists, so it cannot join the community.',
+        'Decline the invitation, and invite the tenant again if it should join.',
+      );
+    }
 
     const at = now.toISOString();
     const mail: OutboxMessage[] = [];
@@ -309,7 +329,7 @@ export class InvitationService {
           if (effect === 'JoinCommunity') {
             await communityRepo.insertMembership(trx, {
               community_id: invitation.community_id,
-              tenant_id: invitation.invited_tenant_id as string,
+              tenant_id: joining as string,
               status: 'Active',
               is_owner: 0,
               contact_email: invitation.contact_email,

@@ -21,8 +21,25 @@ export interface Mailer {
 /** A subject line can never carry a line break, whatever was interpolated into it. */
 const oneLine = (value: string) => value.replace(/[\r\n\u2028\u2029]+/g, ' ').trim();
 
-export function smtpMailer(url: string, from: string): Mailer {
-  const transport = nodemailer.createTransport(url);
+/** How long one SMTP exchange may wait on the server, in milliseconds. */
+export interface SmtpTimeouts {
+  connectionTimeout: number;
+  greetingTimeout: number;
+  socketTimeout: number;
+}
+
+// The outbox worker sends one message at a time and shutdown waits for the one in flight, so a server
+// that accepts connections and then says nothing must fail the attempt (to be retried with backoff) within
+// a minute or so, not after nodemailer's default of 10 minutes of socket silence. Query parameters of the
+// URL (`?socketTimeout=…`) still override these.
+const SMTP_TIMEOUTS: SmtpTimeouts = {
+  connectionTimeout: 30_000,
+  greetingTimeout: 30_000,
+  socketTimeout: 60_000,
+};
+
+export function smtpMailer(url: string, from: string, timeouts: SmtpTimeouts = SMTP_TIMEOUTS): Mailer {
+  const transport = nodemailer.createTransport({ url, ...timeouts });
   return {
     async send(message) {
       await transport.sendMail({

@@ -68,6 +68,8 @@ export class OutboxWorker {
   private running?: Promise<number>;
   private stopped = true;
   private wakeRequested = false;
+  /** Set by stop(): a batch in progress ends after the message in flight instead of sending the rest. */
+  private halting = false;
   private readonly pollMs: number;
 
   constructor(private readonly options: OutboxWorkerOptions) {
@@ -77,11 +79,15 @@ export class OutboxWorker {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.halting = false;
     this.schedule(0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // Shutdown waits for the running batch; behind a slow server the rest of a batch of 20 could hold it
+    // for many minutes. Messages not attempted stay due (and, on PostgreSQL, unlocked at commit).
+    this.halting = true;
     clearTimeout(this.timer);
     await this.running;
   }
@@ -137,8 +143,13 @@ export class OutboxWorker {
         .forUpdate()
         .skipLocked()
         .execute();
-      for (const row of due) await this.attempt(trx, row);
-      return due.length;
+      let attempted = 0;
+      for (const row of due) {
+        if (this.halting) break;
+        await this.attempt(trx, row);
+        attempted++;
+      }
+      return attempted;
     });
   }
 
@@ -156,6 +167,7 @@ export class OutboxWorker {
       .execute();
     let attempted = 0;
     for (const row of due) {
+      if (this.halting) break;
       const leaseUntil = new Date(clock.now().getTime() + LEASE_MS).toISOString();
       const claimed = await db
         .updateTable('outbox')
