@@ -15,6 +15,7 @@ import type { Store } from './db/database.ts';
 import conventions, { frameworkErrors } from './http/conventions.ts';
 import { openApiOptions } from './http/openapi.ts';
 import { ErrorResponse } from './http/schemas.ts';
+import { validatorCompiler } from './http/validation.ts';
 import { AuthService } from './identity/auth.service.ts';
 import { identityRoutes } from './identity/identity.routes.ts';
 import { IdentityService } from './identity/identity.service.ts';
@@ -79,10 +80,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors,
     bodyLimit: 256 * 1024,
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
-    ajv: {
-      customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: false },
-    },
   });
+  app.setValidatorCompiler(validatorCompiler());
 
   const tokens = await TokenService.create(config, clock);
   const auth = new AuthService(store.db, tokens, clock, config);
