@@ -102,16 +102,18 @@ export async function updateMembership(
  * Returns whether it was a member (a concurrent removal may have come first).
  */
 export async function deleteMembership(db: Db, communityId: string, tenantId: string): Promise<boolean> {
-  await db
-    .deleteFrom('role_assignments')
-    .where('community_id', '=', communityId)
-    .where('tenant_id', '=', tenantId)
-    .execute();
+  // The membership row first: a concurrent PUT of a community user locks it, so it either finishes before
+  // this (and its roles are deleted next) or sees the tenant gone; roles first could leave some behind.
   const result = await db
     .deleteFrom('community_tenants')
     .where('community_id', '=', communityId)
     .where('tenant_id', '=', tenantId)
     .executeTakeFirst();
+  await db
+    .deleteFrom('role_assignments')
+    .where('community_id', '=', communityId)
+    .where('tenant_id', '=', tenantId)
+    .execute();
   return Number(result.numDeletedRows) > 0;
 }
 

@@ -5,6 +5,30 @@ import type { Paging } from '../http/schemas.ts';
 
 export type PrincipalTable = 'users' | 'clients';
 
+/**
+ * Inside a write's transaction: C still exists and T is still an Active member of it. On PostgreSQL it also
+ * holds C's key and T's membership row until the transaction ends, so deleting C, or pausing or removing T,
+ * either waits for the write or is seen by it (taken in this order, community first, as a deletion of C
+ * locks C before it cascades to the memberships).
+ */
+export async function activeMembershipHeld(
+  db: Db,
+  communityId: string,
+  tenantId: string,
+  lock: boolean,
+): Promise<'community' | 'tenant' | undefined> {
+  let community = db.selectFrom('communities').select('id').where('id', '=', communityId);
+  if (lock) community = community.forKeyShare();
+  if ((await community.executeTakeFirst()) === undefined) return 'community';
+  let membership = db
+    .selectFrom('community_tenants')
+    .select('status')
+    .where('community_id', '=', communityId)
+    .where('tenant_id', '=', tenantId);
+  if (lock) membership = membership.forShare();
+  return (await membership.executeTakeFirst())?.status === 'Active' ? undefined : 'tenant';
+}
+
 /** Locks the principal's row until the transaction ends (PostgreSQL), so replacements of its roles queue. */
 export async function lockPrincipal(
   db: Db,

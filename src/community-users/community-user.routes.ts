@@ -1,7 +1,9 @@
 // The Community Users API of the seed page, and the same for clients as ADH has it.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { invalid } from '../http/errors.ts';
+import type { Input } from '../http/input.ts';
 import { bodyOf, pagingOf, principalOf, withTotal } from '../http/routing.ts';
 import { errors, Guid, NoContent, PagingQuery, TOTAL_COUNT_HEADER } from '../http/schemas.ts';
 import { ClientSchema, toClient, toUser, UserSchema } from '../identity/identity.schemas.ts';
@@ -26,6 +28,28 @@ const RoleIdList = Type.Array(Guid('Community role id.'), {
   maxItems: 10,
   description: 'Community role ids to assign; the community’s Member role is always included.',
 });
+
+// The body must be a JSON array of strings. Its shape is noted on the raw body, before Ajv, which may coerce
+// a scalar to a one-element array and back (coerceTypes: 'array') and so take a bare "<guid>", or
+// [["<guid>"]], for ["<guid>"]; it is refused as a 400 only once the access checks have passed (CONTRACT §1).
+const notAnArray = new WeakSet<FastifyRequest>();
+
+async function noteNonArrayBody(request: FastifyRequest) {
+  const body = request.body;
+  if (!Array.isArray(body) || body.some((item) => typeof item !== 'string')) notAnArray.add(request);
+}
+
+function roleIdsOf(request: FastifyRequest): Input<string[]> {
+  return () => {
+    if (notAnArray.has(request)) {
+      throw invalid(
+        'The request body must be a JSON array of community role ids (strings).',
+        'Send the role ids as a JSON array, such as ["<role id>"]; [] adds the Community Member role only.',
+      );
+    }
+    return bodyOf<string[]>(request)();
+  };
+}
 
 const COUNT_ONLY = Type.Null({
   description: 'No body; the count is in Total-Count.',
@@ -56,6 +80,7 @@ export async function communityUserRoutes(
         response: { 200: UserSchema, 201: UserSchema, ...errors(400, 401, 403, 404) },
       },
       attachValidation: true,
+      preValidation: noteNonArrayBody,
     },
     async (request, reply) => {
       const { communityId, tenantId, userId } = request.params;
@@ -64,7 +89,7 @@ export async function communityUserRoutes(
         communityId,
         tenantId,
         userId,
-        bodyOf(request),
+        roleIdsOf(request),
       );
       reply.code(saved.created ? 201 : 200);
       return toUser(saved.subject, saved.roleIds);
@@ -76,7 +101,8 @@ export async function communityUserRoutes(
       schema: {
         tags,
         summary: 'Remove User from a Community',
-        description: 'Removes every community role of the user; 404 when the user is not in the community.',
+        description:
+          'Removes every community role of the user; 404 when the user is not in the community, or the tenant is not an active member of it.',
         params: UserParams,
         response: { 204: NoContent, ...errors(400, 401, 403, 404) },
       },
@@ -125,7 +151,9 @@ export async function communityUserRoutes(
       schema: {
         tags,
         summary: 'Get Count of Users of a Tenant in a Community',
+        description: 'The status of the matching GET, whose paging parameters are validated the same way.',
         params: TenantParams,
+        querystring: PagingQuery,
         response: { 200: COUNT_ONLY, ...errors(400, 401, 403, 404) },
       },
       attachValidation: true,
@@ -134,7 +162,7 @@ export async function communityUserRoutes(
       const { communityId, tenantId } = request.params;
       reply.header(
         'Total-Count',
-        await communityUsers.count(principalOf(request), 'users', communityId, tenantId),
+        await communityUsers.count(principalOf(request), 'users', communityId, tenantId, pagingOf(request)),
       );
       return reply.send(null);
     },
@@ -153,6 +181,7 @@ export async function communityUserRoutes(
         response: { 200: ClientSchema, 201: ClientSchema, ...errors(400, 401, 403, 404) },
       },
       attachValidation: true,
+      preValidation: noteNonArrayBody,
     },
     async (request, reply) => {
       const { communityId, tenantId, clientId } = request.params;
@@ -161,7 +190,7 @@ export async function communityUserRoutes(
         communityId,
         tenantId,
         clientId,
-        bodyOf(request),
+        roleIdsOf(request),
       );
       reply.code(saved.created ? 201 : 200);
       return toClient(saved.subject, saved.roleIds);
@@ -221,7 +250,9 @@ export async function communityUserRoutes(
       schema: {
         tags,
         summary: 'Get Count of Clients of a Tenant in a Community',
+        description: 'The status of the matching GET, whose paging parameters are validated the same way.',
         params: TenantParams,
+        querystring: PagingQuery,
         response: { 200: COUNT_ONLY, ...errors(400, 401, 403, 404) },
       },
       attachValidation: true,
@@ -230,7 +261,7 @@ export async function communityUserRoutes(
       const { communityId, tenantId } = request.params;
       reply.header(
         'Total-Count',
-        await communityUsers.count(principalOf(request), 'clients', communityId, tenantId),
+        await communityUsers.count(principalOf(request), 'clients', communityId, tenantId, pagingOf(request)),
       );
       return reply.send(null);
     },

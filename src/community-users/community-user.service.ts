@@ -112,18 +112,24 @@ export class CommunityUserService {
   ): Promise<{ created: boolean; subject: T; roleIds: string[] }> {
     await this.requireModeratorOf(principal, communityId, tenantId, true);
     const requested = input();
-    const subject = await find();
-    if (subject === undefined) {
-      throw invalid(
+    const notOfTenant = () =>
+      invalid(
         `${NOUN[table]} '${principalId}' is not a ${NOUN[table].toLowerCase()} of tenant '${tenantId}'.`,
         `Add ${table} of the tenant named in the path only.`,
       );
-    }
+    const subject = await find();
+    if (subject === undefined) throw notOfTenant();
     const roleIds = await this.roleIds(communityId, requested);
+    const lock = this.engine === 'postgres';
     const previous = await this.db.transaction().execute(async (trx) => {
+      // The checks above ran outside the transaction: re-check what a concurrent request may have changed
+      // since, or the roles would outlive a deleted C, a removed or paused T or a deleted principal.
+      const gone = await repo.activeMembershipHeld(trx, communityId, tenantId, lock);
+      if (gone === 'community') throw notFound('Community', communityId);
+      if (gone === 'tenant') throw notFound('Tenant', tenantId);
       // Concurrent replacements of one principal's roles queue on its row (SQLite runs one transaction at a
       // time anyway), so each replaces the whole set and exactly one of them sees the principal absent.
-      await repo.lockPrincipal(trx, table, tenantId, principalId, this.engine === 'postgres');
+      if (!(await repo.lockPrincipal(trx, table, tenantId, principalId, lock))) throw notOfTenant();
       return repo.replaceCommunityRoles(trx, communityId, tenantId, principalId, roleIds);
     });
     return { created: previous === 0, subject, roleIds };
@@ -136,10 +142,18 @@ export class CommunityUserService {
     tenantId: string,
     principalId: string,
   ): Promise<void> {
-    await this.requireModeratorOf(principal, communityId, tenantId, false);
-    if (!(await repo.removeFromCommunity(this.db, communityId, tenantId, principalId))) {
-      throw notFound(`${NOUN[table]} in the community`, principalId);
-    }
+    // Active only, as for PUT: a paused tenant's principals hold no rights in C, so the only ones who could
+    // change its members cannot, and the answer is the PUT's "Tenant not found" rather than a 403.
+    await this.requireModeratorOf(principal, communityId, tenantId, true);
+    const removed = await this.db.transaction().execute(async (trx) => {
+      // Users and clients share assignments, so the id must be one of the path's kind (a user is not removed
+      // through /ClientCredentialClients). The lock queues this behind a PUT of the same principal: on
+      // PostgreSQL its delete-and-insert would otherwise hide the roles from this delete, a 404 for a
+      // principal that was in C all along.
+      const exists = await repo.lockPrincipal(trx, table, tenantId, principalId, this.engine === 'postgres');
+      return exists && (await repo.removeFromCommunity(trx, communityId, tenantId, principalId));
+    });
+    if (!removed) throw notFound(`${NOUN[table]} in the community`, principalId);
   }
 
   async listUsers(principal: Principal, communityId: string, tenantId: string, paging: Input<Paging>) {
@@ -172,8 +186,16 @@ export class CommunityUserService {
     return { items: items.map((client) => ({ client, roleIds: roles.get(client.id) ?? [] })), total };
   }
 
-  async count(principal: Principal, table: repo.PrincipalTable, communityId: string, tenantId: string) {
+  /** HEAD: the status of the matching GET, so its paging is validated too, though unused. */
+  async count(
+    principal: Principal,
+    table: repo.PrincipalTable,
+    communityId: string,
+    tenantId: string,
+    paging: Input<Paging>,
+  ) {
     await this.requireMemberAndTenant(principal, communityId, tenantId);
+    paging();
     return repo.countInCommunity(this.db, table, communityId, tenantId);
   }
 }

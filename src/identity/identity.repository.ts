@@ -92,16 +92,17 @@ export const updateUser = (db: Db, row: UserRow) =>
     .execute();
 
 export async function deletePrincipal(db: Db, table: 'users' | 'clients', tenantId: string, id: string) {
-  await db
-    .deleteFrom('role_assignments')
-    .where('tenant_id', '=', tenantId)
-    .where('principal_id', '=', id)
-    .execute();
+  // The principal's row first: concurrent role changes lock it, so none can add roles after this.
   const result = await db
     .deleteFrom(table)
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
     .executeTakeFirst();
+  await db
+    .deleteFrom('role_assignments')
+    .where('tenant_id', '=', tenantId)
+    .where('principal_id', '=', id)
+    .execute();
   return Number(result.numDeletedRows) > 0;
 }
 
