@@ -1,12 +1,14 @@
 // `npm test`: provides a PostgreSQL server (CONVENE_TEST_DATABASE_URL or a throwaway cluster), then runs
 // node:test over test/**/*.test.ts. `npm test -- file...` runs only those files; arguments starting with
-// `-` are passed to node before the files (use the `--flag=value` form).
+// `-` are passed to node before the files (use the `--flag=value` form). Afterwards it checks that no
+// secret the service handed the tests reached the logs of their apps (test/support/secrets.ts, SECURITY.md).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type PostgresCluster, startPostgresCluster } from '../test/support/postgres.ts';
+import { checkLogsForSecrets } from '../test/support/secrets.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -87,6 +89,45 @@ if (serverUrl) {
 
 const env: NodeJS.ProcessEnv = { ...process.env, CONVENE_TEST_ENGINES: engines };
 if (serverUrl) env.CONVENE_TEST_DATABASE_URL = serverUrl;
+// Test apps log at level trace into this folder and record there every secret the service hands them.
+const givenLogDir = process.env.CONVENE_TEST_LOG_DIR?.trim() || undefined;
+const logDir = givenLogDir ?? mkdtempSync(path.join(os.tmpdir(), 'convene-test-logs-'));
+env.CONVENE_TEST_LOG_DIR = logDir;
+
+/** Non-zero when a secret reached a log, or when there was nothing to check where there had to be. */
+function checkLogs(): number {
+  const check = checkLogsForSecrets(logDir);
+  const kinds = [...check.secrets].map(([kind, n]) => `${n} ${kind}`).join(', ');
+  let failed = false;
+  if (check.logFiles === 0) {
+    // Only a run of chosen files may build no test app (a pure unit test); the whole suite always does.
+    if (explicitFiles.length === 0) {
+      console.error(`Log check: no test app wrote a log into ${logDir}, so there was nothing to check.`);
+      failed = true;
+    } else {
+      console.log('Log check: these tests built no app, so there are no logs to check.');
+    }
+  } else if (check.logBytes === 0 || check.requestLines === 0 || check.secrets.size === 0) {
+    console.error(
+      `Log check: the logs in ${logDir} hold ${check.logBytes} bytes and ${check.requestLines} request lines, and ${check.secrets.size} kinds of secret were recorded; the check would prove nothing.`,
+    );
+    failed = true;
+  } else if (check.leaks.length > 0) {
+    console.error(`Log check: ${check.leaks.length} secret(s) reached the logs (the secrets are not shown):`);
+    for (const leak of check.leaks.slice(0, 30)) console.error(`  ${leak}`);
+    if (check.leaks.length > 30) console.error(`  … and ${check.leaks.length - 30} more`);
+    failed = true;
+  } else {
+    const mb = (check.logBytes / 1024 / 1024).toFixed(1);
+    console.log(
+      `Log check: none of the recorded secrets (${kinds}) is in the ${check.logFiles} log files (${mb} MB, ${check.requestLines} requests).`,
+    );
+  }
+  // Kept for a look when the check failed (they hold only the tests' throwaway secrets), else removed.
+  if (failed) console.error(`Log check: the logs and recorded secrets are in ${logDir}.`);
+  else if (givenLogDir === undefined) rmSync(logDir, { recursive: true, force: true });
+  return failed ? 1 : 0;
+}
 
 child = spawn(
   process.execPath,
@@ -98,5 +139,13 @@ child.on('error', (error) => {
   void finish(1);
 });
 child.on('close', (code, signal) => {
-  void finish(code ?? (signal ? signalCode(signal) : 1));
+  const testsCode = code ?? (signal ? signalCode(signal) : 1);
+  let logCode = 1;
+  try {
+    if (!interrupted) logCode = checkLogs();
+    else if (givenLogDir === undefined) rmSync(logDir, { recursive: true, force: true });
+  } catch (error) {
+    console.error('Log check: could not run:', error);
+  }
+  void finish(testsCode !== 0 ? testsCode : logCode);
 });

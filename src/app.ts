@@ -13,8 +13,11 @@ import { CommunityUserService } from './community-users/community-user.service.t
 import type { Config } from './config.ts';
 import type { Store } from './db/database.ts';
 import conventions, { frameworkErrors } from './http/conventions.ts';
+import idempotency from './http/idempotency.ts';
 import { openApiOptions } from './http/openapi.ts';
+import { RateLimiter, rateRules } from './http/rate-limit.ts';
 import { ErrorResponse } from './http/schemas.ts';
+import { memoizedSerializers } from './http/serializers.ts';
 import { validatorCompiler } from './http/validation.ts';
 import { AuthService } from './identity/auth.service.ts';
 import { identityRoutes } from './identity/identity.routes.ts';
@@ -67,19 +70,33 @@ function serializeRequest(request: FastifyRequest) {
   return { method: request.method, url: redactUrl(request.url), remoteAddress: request.ip };
 }
 
+/** The service's pino options; tests use them too (at level trace) to prove no secret reaches a log. */
+export const loggerOptions = (level: string) => ({
+  level,
+  redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  serializers: { req: serializeRequest },
+});
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store } = deps;
   const clock = deps.clock ?? systemClock;
   const app = Fastify({
-    logger: deps.logger ?? {
-      level: config.logLevel,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      serializers: { req: serializeRequest },
-    },
+    logger: deps.logger ?? loggerOptions(config.logLevel),
     genReqId: () => randomUUID(),
     frameworkErrors,
+    schemaController: { compilersFactory: { buildSerializer: memoizedSerializers() } },
+    // Size and time limits (SECURITY.md): bodies, headers (Node answers 431 beyond them), path parameters
+    // (a GUID is 36 characters), and the time a client may take to send its whole request (Fastify's
+    // default of 0 would switch Node's limit off and let a slow sender hold a connection for ever).
     bodyLimit: 256 * 1024,
-    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    http: { maxHeaderSize: 16 * 1024 },
+    requestTimeout: 60_000,
+    routerOptions: {
+      caseSensitive: false,
+      ignoreTrailingSlash: true,
+      ignoreDuplicateSlashes: true,
+      maxParamLength: 100,
+    },
   });
   app.setValidatorCompiler(validatorCompiler());
 
@@ -88,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const identity = new IdentityService(store.db, clock, config.tokenTtlSeconds);
   const communities = new CommunityService(store.db, clock);
   const communityUsers = new CommunityUserService(store.db, store.engine, communities);
+  const limiter = new RateLimiter(store.db, clock, rateRules(config.rateLimits));
   const mailer = deps.mailer ?? createMailer(config);
   const outbox = new OutboxWorker({
     db: store.db,
@@ -104,6 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ttlMs: config.invitationTtlMs,
     publicUrl: config.publicUrl,
     onMail: () => outbox.wake(),
+    limiter,
   });
   app.decorate('outbox', outbox);
 
@@ -112,11 +131,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   await app.register(conventions);
+  await app.register(idempotency, { db: store.db, clock });
 
   app.addHook('onRequest', async (request) => {
-    if (request.is404 || request.routeOptions.config?.public === true || request.url.startsWith('/docs'))
-      return;
+    // Decided by the route that matched, never by the text of the URL (the documentation's routes are the
+    // swagger-ui plugin's, which cannot be marked public).
+    const docs = request.routeOptions.url?.startsWith('/docs') === true;
+    if (request.is404 || request.routeOptions.config?.public === true || docs) return;
     request.principal = await auth.authenticate(request.headers.authorization);
+  });
+
+  // Counters of ended windows are deleted after a response, at most once a minute per instance.
+  app.addHook('onResponse', async (request) => {
+    await limiter
+      .sweepIfDue()
+      .catch((error) => request.log.warn({ err: error }, 'rate counter sweep failed'));
   });
 
   app.addHook('onReady', async () => {
@@ -131,7 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(async (scope) => {
     await operationsRoutes(scope, { store });
-    await identityRoutes(scope, { identity, auth, tokens, publicUrl: config.publicUrl });
+    await identityRoutes(scope, { identity, auth, tokens, publicUrl: config.publicUrl, limiter });
     await communityRoutes(scope, { communities });
     await invitationRoutes(scope, { invitations, clock });
     const signIn = new SignInService({
@@ -141,6 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       publicUrl: config.publicUrl,
       sessionTtlSeconds: config.tokenTtlSeconds,
       onMail: () => outbox.wake(),
+      limiter,
     });
     await webRoutes(scope, { invitations, signIn, auth, publicUrl: config.publicUrl });
     await communityUserRoutes(scope, { communityUsers });

@@ -11,6 +11,16 @@ export interface TrustedIssuer {
   audience?: string;
 }
 
+/** Abuse limits (0: no limit). Counted in the store, so they hold across instances. */
+export interface RateLimitConfig {
+  tokenPerClientPerMinute: number;
+  tokenPerIpPerMinute: number;
+  invitationsPerRecipientPerDay: number;
+  invitationsPerTenantPerDay: number;
+  signInPerEmailPerHour: number;
+  signInPerIpPerHour: number;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -25,6 +35,7 @@ export interface Config {
   tokenTtlSeconds: number;
   logLevel: string;
   signingKeyFile: string;
+  rateLimits: RateLimitConfig;
 }
 
 export class ConfigError extends Error {
@@ -145,6 +156,20 @@ function trustedIssuers(env: Env): TrustedIssuer[] {
   });
 }
 
+const MAX_LIMIT = 1_000_000;
+
+function rateLimits(env: Env): RateLimitConfig {
+  const limit = (key: string, fallback: number) => integer(env, key, fallback, 0, MAX_LIMIT);
+  return {
+    tokenPerClientPerMinute: limit('CONVENE_RATE_TOKEN_PER_CLIENT_PER_MINUTE', 120),
+    tokenPerIpPerMinute: limit('CONVENE_RATE_TOKEN_PER_IP_PER_MINUTE', 600),
+    invitationsPerRecipientPerDay: limit('CONVENE_RATE_INVITATIONS_PER_RECIPIENT_PER_DAY', 10),
+    invitationsPerTenantPerDay: limit('CONVENE_RATE_INVITATIONS_PER_TENANT_PER_DAY', 500),
+    signInPerEmailPerHour: limit('CONVENE_RATE_SIGN_IN_PER_EMAIL_PER_HOUR', 10),
+    signInPerIpPerHour: limit('CONVENE_RATE_SIGN_IN_PER_IP_PER_HOUR', 100),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const host = read(env, 'CONVENE_HOST') ?? '127.0.0.1';
   // Checked here rather than left to listen(), whose error would name neither the key nor the value.
@@ -209,5 +234,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     signingKeyFile: path.resolve(
       read(env, 'CONVENE_SIGNING_KEY_FILE') ?? path.join(dataDir, 'signing-key.json'),
     ),
+    rateLimits: Object.freeze(rateLimits(env)),
   });
 }

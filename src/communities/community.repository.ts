@@ -24,6 +24,46 @@ export const findMembership = (db: Db, communityId: string, tenantId: string) =>
     .where('tenant_id', '=', tenantId)
     .executeTakeFirst();
 
+/** C and the tenant's membership of it in one query (a round trip fewer on every community request). */
+export async function findCommunityAndMembership(
+  db: Db,
+  communityId: string,
+  tenantId: string,
+): Promise<{ community?: Community; membership?: Membership }> {
+  const row = await db
+    .selectFrom('communities')
+    .leftJoin('community_tenants', (join) =>
+      join
+        .onRef('community_tenants.community_id', '=', 'communities.id')
+        .on('community_tenants.tenant_id', '=', tenantId),
+    )
+    .selectAll('communities')
+    .select([
+      'community_tenants.tenant_id as m_tenant_id',
+      'community_tenants.status as m_status',
+      'community_tenants.is_owner as m_is_owner',
+      'community_tenants.contact_email as m_contact_email',
+      'community_tenants.community_alias as m_community_alias',
+      'community_tenants.joined_at as m_joined_at',
+    ])
+    .where('communities.id', '=', communityId)
+    .executeTakeFirst();
+  if (row === undefined) return {};
+  const { m_tenant_id, m_status, m_is_owner, m_contact_email, m_community_alias, m_joined_at, ...community } =
+    row;
+  if (m_tenant_id === null) return { community };
+  const membership: Membership = {
+    community_id: community.id,
+    tenant_id: m_tenant_id,
+    status: m_status as string,
+    is_owner: m_is_owner as number,
+    contact_email: m_contact_email,
+    community_alias: m_community_alias,
+    joined_at: m_joined_at as string,
+  };
+  return { community, membership };
+}
+
 /**
  * Communities where the tenant is an Active member, optionally only those in `onlyIds`, in creation order.
  * A paused membership grants nothing (CONTRACT §3), so its community is left out like any it cannot see.

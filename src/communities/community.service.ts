@@ -74,10 +74,10 @@ export class CommunityService {
 
   /** Loads C as the caller sees it: 404 unless the caller's tenant belongs to C. */
   async access(principal: Principal, communityId: string, db: Db = this.db): Promise<CommunityAccess> {
-    const [community, membership] = await Promise.all([
-      repo.findCommunity(db, communityId),
-      principal.tenantId === '' ? undefined : repo.findMembership(db, communityId, principal.tenantId),
-    ]);
+    const { community, membership } =
+      principal.tenantId === ''
+        ? { community: await repo.findCommunity(db, communityId), membership: undefined }
+        : await repo.findCommunityAndMembership(db, communityId, principal.tenantId);
     if (community === undefined || membership === undefined) throw notFound('Community', communityId);
     return accessIn(principal, community, membership);
   }

@@ -2,6 +2,7 @@
 // C's roles. Every query takes both the community and the tenant.
 import { type Db, toCount } from '../db/database.ts';
 import type { Paging } from '../http/schemas.ts';
+import { roleIdsOf } from '../identity/identity.repository.ts';
 
 export type PrincipalTable = 'users' | 'clients';
 
@@ -128,18 +129,5 @@ export async function countInCommunity(db: Db, table: PrincipalTable, communityI
 }
 
 /** Community role ids of each principal in C, in role creation order. */
-export async function communityRoleIdsOf(db: Db, communityId: string, principalIds: string[]) {
-  const byPrincipal = new Map<string, string[]>(principalIds.map((id) => [id, []]));
-  if (principalIds.length === 0) return byPrincipal;
-  const rows = await db
-    .selectFrom('role_assignments')
-    .innerJoin('roles', 'roles.id', 'role_assignments.role_id')
-    .select(['role_assignments.principal_id', 'role_assignments.role_id'])
-    .where('role_assignments.community_id', '=', communityId)
-    .where('role_assignments.principal_id', 'in', principalIds)
-    .orderBy('roles.created_at')
-    .orderBy('roles.id')
-    .execute();
-  for (const row of rows) byPrincipal.get(row.principal_id)?.push(row.role_id);
-  return byPrincipal;
-}
+export const communityRoleIdsOf = (db: Db, communityId: string, principalIds: string[]) =>
+  roleIdsOf(db, { communityId }, principalIds);

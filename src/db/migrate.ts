@@ -4,10 +4,12 @@ import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Db } from './database.ts';
 import * as m0001 from './migrations/0001-identity-and-communities.ts';
 import * as m0002 from './migrations/0002-invitations-and-outbox.ts';
+import * as m0003 from './migrations/0003-rate-limits-and-idempotency.ts';
 
 const migrations: Record<string, Migration> = {
   '0001-identity-and-communities': m0001,
   '0002-invitations-and-outbox': m0002,
+  '0003-rate-limits-and-idempotency': m0003,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

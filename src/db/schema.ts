@@ -121,6 +121,28 @@ export interface SignInLinkRow {
   used_at: string | null;
 }
 
+/** A fixed-window counter of one rate rule (`scope`) for one digested key. */
+export interface RateLimitCounterRow {
+  scope: string;
+  key: string;
+  window_start: string;
+  hits: number;
+  expires_at: string;
+}
+
+/** An Idempotency-Key of one caller: claimed while `status` is null, then the encrypted first response. */
+export interface IdempotencyKeyRow {
+  principal: string;
+  key_hash: string;
+  tenant_id: string | null;
+  fingerprint: string;
+  status: number | null;
+  response: string | null;
+  locked_until: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface Database {
   tenants: TenantRow;
   users: UserRow;
@@ -132,4 +154,6 @@ export interface Database {
   invitations: InvitationRow;
   outbox: OutboxRow;
   sign_in_links: SignInLinkRow;
+  rate_limit_counters: RateLimitCounterRow;
+  idempotency_keys: IdempotencyKeyRow;
 }

@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import { AppError, invalid, OAuthError } from './errors.ts';
 import { canonicalizeInput } from './input.ts';
 import { isGuid } from './schemas.ts';
+import { validatorCompiler } from './validation.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -16,6 +17,15 @@ declare module 'fastify' {
 }
 
 const JSON_TYPE = 'application/json';
+
+/** Node fires a timer longer than this (about 24.8 days) at once; a Request-Timeout beyond it never fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * On every answer (SECURITY.md): no content sniffing of a JSON body that echoes input, and no cache keeps
+ * per-caller data or a secret shown once. A route may set its own Cache-Control (the page assets do).
+ */
+const SAFE_RESPONSE_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' };
 
 function errorBody(request: FastifyRequest, error: AppError) {
   return { OperationId: request.id, Error: error.title, Reason: error.reason, Resolution: error.resolution };
@@ -138,6 +148,7 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   reply
     .code(appError.status)
     .header('Operation-Id', request.id)
+    .headers(SAFE_RESPONSE_HEADERS)
     .header('content-type', JSON_TYPE)
     .send(Buffer.from(JSON.stringify(errorBody(request, appError))));
 }
@@ -155,6 +166,19 @@ function stripNulls(value: unknown): unknown {
 interface KnownRoute {
   method: string;
   pattern: RegExp;
+  /** Path parameter names by segment index (GUIDs, all of them). */
+  params: Map<number, string>;
+}
+
+function routeParams(url: string): Map<number, string> {
+  const params = new Map<number, string>();
+  url
+    .split('/')
+    .filter(Boolean)
+    .forEach((segment, index) => {
+      if (segment.startsWith(':')) params.set(index, segment.slice(1));
+    });
+  return params;
 }
 
 function routePattern(url: string): RegExp {
@@ -166,6 +190,14 @@ function routePattern(url: string): RegExp {
   return new RegExp(`^/${body}$`, 'i');
 }
 
+function decodeSegment(segment: string | undefined): string {
+  try {
+    return decodeURIComponent(segment ?? '');
+  } catch {
+    return segment ?? '';
+  }
+}
+
 function normalisePath(url: string): string {
   const pathOnly = url.split('?')[0] ?? '/';
   return `/${pathOnly.split('/').filter(Boolean).join('/')}`;
@@ -173,9 +205,15 @@ function normalisePath(url: string): string {
 
 async function conventions(app: FastifyInstance): Promise<void> {
   const routes: KnownRoute[] = [];
+  // Every route validates with the service's compiler (typed JSON bodies, coerced query and path), set per
+  // route: Fastify rebuilds its default Ajv, which coerces bodies too, for any scope that adds a schema.
+  const compile = validatorCompiler();
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const method of methods) routes.push({ method, pattern: routePattern(route.url) });
+    for (const method of methods) {
+      routes.push({ method, pattern: routePattern(route.url), params: routeParams(route.url) });
+    }
+    route.validatorCompiler ??= compile;
   });
 
   // An empty body with a JSON content type (every DELETE of the public client) is no body at all. A body
@@ -205,22 +243,27 @@ async function conventions(app: FastifyInstance): Promise<void> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('Operation-Id', request.id);
+    reply.headers(SAFE_RESPONSE_HEADERS);
     const timeout = request.headers['request-timeout'];
-    if (typeof timeout === 'string' && /^\d+(\.\d+)?$/.test(timeout.trim())) {
-      const ms = Math.max(1, Number(timeout) * 1000);
-      const timer = setTimeout(() => {
-        if (!reply.sent) {
-          sendError(
-            request,
-            reply,
-            new AppError(
-              'request_timeout',
-              `The request did not finish within its Request-Timeout of ${timeout} seconds.`,
-              'Retry with a longer Request-Timeout; check whether the change was made before retrying a write.',
-            ),
-          );
-        }
-      }, ms);
+    const ms =
+      typeof timeout === 'string' && /^\d+(\.\d+)?$/.test(timeout.trim()) ? Number(timeout) * 1000 : NaN;
+    if (ms <= MAX_TIMER_MS) {
+      const timer = setTimeout(
+        () => {
+          if (!reply.sent) {
+            sendError(
+              request,
+              reply,
+              new AppError(
+                'request_timeout',
+                `The request did not finish within its Request-Timeout of ${timeout} seconds.`,
+                'Retry with a longer Request-Timeout; check whether the change was made before retrying a write.',
+              ),
+            );
+          }
+        },
+        Math.max(1, ms),
+      );
       timer.unref();
       reply.raw.once('close', () => clearTimeout(timer));
     }
@@ -258,7 +301,25 @@ async function conventions(app: FastifyInstance): Promise<void> {
 
   app.setNotFoundHandler((request, reply) => {
     const path = normalisePath(request.url);
-    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    const matching = routes.filter((r) => r.pattern.test(path));
+    const allowed = [...new Set(matching.map((r) => r.method))];
+    // A route serves this method and path shape, yet the router did not match: a path parameter that the
+    // router's case folding changed the length of ('İ' lowercases to two characters). Ids are GUIDs.
+    const route = matching.find((r) => r.method === request.method);
+    if (route !== undefined) {
+      const segments = path.split('/').filter(Boolean);
+      const name = [...route.params].find(([index]) => !isGuid(decodeSegment(segments[index])))?.[1];
+      if (name !== undefined) {
+        return sendError(
+          request,
+          reply,
+          invalid(
+            `In the path, '${name}' must be a GUID (such as 9f1d4a2e-3b5c-4d6e-8f70-112233445566).`,
+            'Correct the request and send it again; see /openapi.json.',
+          ),
+        );
+      }
+    }
     if (allowed.length > 0) {
       reply.header('Allow', allowed.join(', '));
       return sendError(

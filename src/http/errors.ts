@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   conflict: { status: 409, error: 'Conflict.' },
   payload_too_large: { status: 413, error: 'Payload too large.' },
   unsupported_media_type: { status: 415, error: 'Unsupported media type.' },
+  too_many_requests: { status: 429, error: 'Too many requests.' },
   internal: { status: 500, error: 'Internal server error.' },
   unavailable: { status: 503, error: 'Service unavailable.' },
 } as const;

@@ -40,6 +40,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'Conflict. The request conflicts with the current state.',
   413: 'Payload Too Large. The request body exceeds the limit.',
   415: 'Unsupported Media Type. Send application/json.',
+  429: 'Too Many Requests. A rate limit was reached; Retry-After says how many seconds to wait.',
   500: 'Internal Server Error.',
 };
 
@@ -53,8 +54,15 @@ export function errors(...statuses: number[]): Record<number, TSchema> {
 }
 
 export const PagingQuery = Type.Object({
+  // Bounded like the Int32 of an ASP.NET service: a larger number (or Infinity, which the query string's
+  // coercion accepts as an integer) would reach the database as an OFFSET it refuses.
   skip: Type.Optional(
-    Type.Integer({ minimum: 0, default: 0, description: 'Zero-based offset of the first item to return.' }),
+    Type.Integer({
+      minimum: 0,
+      maximum: 2_147_483_647,
+      default: 0,
+      description: 'Zero-based offset of the first item to return (0–2147483647).',
+    }),
   ),
   count: Type.Optional(
     Type.Integer({

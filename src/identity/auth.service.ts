@@ -121,18 +121,26 @@ export class AuthService {
     let tenantId: string;
     let id: string;
     let email: string | null = null;
+    // The principal and its roles in one query where the token names the principal.
+    let access:
+      | { role_type_id: string | null; community_id: string | null; status: string | null }[]
+      | undefined;
     if (verified.source === 'own') {
       kind = verified.kind as 'user' | 'client';
       tenantId = verified.tenantId;
       id = verified.subject;
       if (kind === 'client') {
-        const client = await repo.findClient(this.db, tenantId, id);
+        const rows = await repo.clientAccessRows(this.db, tenantId, id);
+        const client = rows[0];
         if (client === undefined) throw unauthorized('The client of this token no longer exists.');
         if (client.enabled !== 1) throw unauthorized('The client of this token is disabled.');
+        access = rows;
       } else {
-        const user = await repo.findUser(this.db, tenantId, id);
+        const rows = await repo.userAccessRows(this.db, tenantId, id);
+        const user = rows[0];
         if (user === undefined) throw unauthorized('The user of this token no longer exists.');
         email = user.email ?? user.contact_email;
+        access = rows;
       }
     } else {
       const { identityProviderId, externalUserId, tenantId: tid } = verified;
@@ -162,7 +170,7 @@ export class AuthService {
 
     let tenantAdmin = false;
     const communityRoles = new Map<string, Set<string>>();
-    for (const row of await repo.accessRowsOf(this.db, tenantId, id)) {
+    for (const row of access ?? (await repo.accessRowsOf(this.db, tenantId, id))) {
       if (row.community_id === null) {
         if (row.role_type_id === TENANT_ROLE_TYPES.administrator) tenantAdmin = true;
       } else if (row.status === 'Active' && row.role_type_id !== null) {

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { type Static, type TSchema, Type } from 'typebox';
 import { forbidden, OAuthError } from '../http/errors.ts';
+import { describeWait, type RateLimiter } from '../http/rate-limit.ts';
 import { bodyOf, pagingOf, principalOf, withTotal } from '../http/routing.ts';
 import { errors, Guid, NoContent, PagingQuery, TOTAL_COUNT_HEADER } from '../http/schemas.ts';
 import type { AuthService } from './auth.service.ts';
@@ -34,6 +35,7 @@ export interface IdentityDeps {
   auth: AuthService;
   tokens: TokenService;
   publicUrl: string;
+  limiter: RateLimiter;
 }
 
 const TenantParams = Type.Object({ tenantId: Guid('Tenant identifier.') });
@@ -153,7 +155,7 @@ export async function identityRoutes(app: FastifyInstance, deps: IdentityDeps): 
         tags: tags('Identity'),
         summary: 'Client credentials token',
         description:
-          'RFC 6749 §4.4. Form-encoded grant_type=client_credentials, client_id, client_secret (or HTTP Basic). No scope is needed. Errors are RFC 6749 JSON.',
+          'RFC 6749 §4.4. Form-encoded grant_type=client_credentials, client_id, client_secret (or HTTP Basic). No scope is needed. Errors are RFC 6749 JSON. Requests are limited per client id and per address (CONVENE_RATE_TOKEN_PER_CLIENT_PER_MINUTE, CONVENE_RATE_TOKEN_PER_IP_PER_MINUTE): beyond that, 429 with error slow_down and a Retry-After header (seconds).',
         consumes: ['application/x-www-form-urlencoded'],
         body: TokenForm,
         response: {
@@ -161,6 +163,9 @@ export async function identityRoutes(app: FastifyInstance, deps: IdentityDeps): 
           400: OAuthErrorSchema,
           401: OAuthErrorSchema,
           415: OAuthErrorSchema,
+          429: OAuthErrorSchema,
+          408: OAuthErrorSchema,
+          500: OAuthErrorSchema,
         },
       },
       attachValidation: true,
@@ -182,6 +187,24 @@ export async function identityRoutes(app: FastifyInstance, deps: IdentityDeps): 
         string,
         unknown
       >;
+      // Counted before the secret is checked: the limit is what bounds guessing, failed attempts included.
+      const clientId = basic?.id ?? body.client_id;
+      const { rules } = deps.limiter;
+      const exceeded = await deps.limiter.hit([
+        ...(typeof clientId === 'string' && clientId !== ''
+          ? [{ rule: rules.tokenPerClient, key: clientId.toLowerCase() }]
+          : []),
+        { rule: rules.tokenPerIp, key: request.ip },
+      ]);
+      if (exceeded !== undefined) {
+        reply.header('retry-after', String(exceeded.retryAfterSeconds));
+        const who = exceeded.rule === rules.tokenPerClient ? 'this client id' : 'this address';
+        throw new OAuthError(
+          429,
+          'slow_down',
+          `Too many token requests for ${who}; try again in ${describeWait(exceeded.retryAfterSeconds)}.`,
+        );
+      }
       try {
         return await auth.exchange(body, basic);
       } catch (error) {
@@ -295,15 +318,23 @@ export async function identityRoutes(app: FastifyInstance, deps: IdentityDeps): 
       schema: {
         tags: tags('Users'),
         summary: 'Count users',
+        description: 'The status of the matching GET, whose paging parameters are validated the same way.',
         params: TenantParams,
+        querystring: PagingQuery,
         response: {
           200: Type.Null({ description: 'No body; the count is in Total-Count.', ...TotalHeaders }),
+          ...errors(400, 401, 404),
         },
       },
       attachValidation: true,
     },
     async (request, reply) => {
-      reply.header('Total-Count', await identity.countUsers(principalOf(request), request.params.tenantId));
+      const count = await identity.countUsers(
+        principalOf(request),
+        request.params.tenantId,
+        pagingOf(request),
+      );
+      reply.header('Total-Count', count);
       return reply.send(null);
     },
   );
@@ -528,18 +559,24 @@ export async function identityRoutes(app: FastifyInstance, deps: IdentityDeps): 
         schema: {
           tags: tag,
           summary: `Count clients (${version})`,
+          description: 'The status of the matching GET, whose paging parameters are validated the same way.',
           params: TenantParams,
+          querystring: PagingQuery,
           response: {
             200: Type.Null({ description: 'No body; the count is in Total-Count.', ...TotalHeaders }),
+            ...errors(400, 401, 404),
+            ...errors(400, 401, 404),
           },
         },
         attachValidation: true,
       },
       async (request, reply) => {
-        reply.header(
-          'Total-Count',
-          await identity.countClients(principalOf(request), request.params.tenantId),
+        const count = await identity.countClients(
+          principalOf(request),
+          request.params.tenantId,
+          pagingOf(request),
         );
+        reply.header('Total-Count', count);
         return reply.send(null);
       },
     );

@@ -47,12 +47,16 @@ export class IdentityService {
   // Access
 
   /** The caller may read tenant T: it is a principal of T, or the operator. Otherwise T does not exist. */
-  private readable(principal: Principal, tenantId: string): void {
-    if (principal.tenantId !== tenantId && !isOperator(principal)) throw notFound('Tenant', tenantId);
+  private async readable(principal: Principal, tenantId: string): Promise<void> {
+    if (principal.tenantId === tenantId) return;
+    // The operator reaches every tenant, but only tenants that exist (a principal's own tenant always does).
+    if (!isOperator(principal) || (await repo.findTenant(this.db, tenantId)) === undefined) {
+      throw notFound('Tenant', tenantId);
+    }
   }
 
-  private administrable(principal: Principal, tenantId: string): void {
-    this.readable(principal, tenantId);
+  private async administrable(principal: Principal, tenantId: string): Promise<void> {
+    await this.readable(principal, tenantId);
     if (!principal.tenantAdmin && !isOperator(principal)) {
       throw forbidden(
         'Only a Tenant Administrator may change the tenant’s users, roles and clients.',
@@ -72,10 +76,10 @@ export class IdentityService {
     what: string,
     id: string,
   ): Promise<T> {
-    this.readable(principal, tenantId);
+    await this.readable(principal, tenantId);
     const found = await find();
     if (found === undefined) throw notFound(what, id);
-    this.administrable(principal, tenantId);
+    await this.administrable(principal, tenantId);
     return found;
   }
 
@@ -130,7 +134,7 @@ export class IdentityService {
   }
 
   async getTenant(principal: Principal, tenantId: string) {
-    this.readable(principal, tenantId);
+    await this.readable(principal, tenantId);
     const tenant = await repo.findTenant(this.db, tenantId);
     if (tenant === undefined) throw notFound('Tenant', tenantId);
     return tenant;
@@ -178,7 +182,7 @@ export class IdentityService {
   }
 
   async listRoles(principal: Principal, tenantId: string, paging: Input<Paging>): Promise<Page<repo.Role>> {
-    this.readable(principal, tenantId);
+    await this.readable(principal, tenantId);
     const page = paging();
     const [items, total] = await Promise.all([
       repo.listRoles(this.db, tenantId, page),
@@ -188,14 +192,14 @@ export class IdentityService {
   }
 
   async getRole(principal: Principal, tenantId: string, roleId: string) {
-    this.readable(principal, tenantId);
+    await this.readable(principal, tenantId);
     const role = await repo.findRole(this.db, tenantId, roleId);
     if (role === undefined) throw notFound('Role', roleId);
     return role;
   }
 
   async createRole(principal: Principal, tenantId: string, input: Input<RoleInputT>) {
-    this.administrable(principal, tenantId);
+    await this.administrable(principal, tenantId);
     const body = input();
     if (body.RoleScope !== undefined && body.RoleScope !== RoleScope.Tenant) {
       throw invalid(
@@ -261,7 +265,7 @@ export class IdentityService {
   // Users
 
   async listUsers(principal: Principal, tenantId: string, paging: Input<Paging>) {
-    this.readable(principal, tenantId);
+    await this.readable(principal, tenantId);
     const page = paging();
     const [items, total] = await Promise.all([
       repo.listUsers(this.db, tenantId, page),
@@ -275,13 +279,15 @@ export class IdentityService {
     return { items: items.map((user) => ({ user, roleIds: roles.get(user.id) ?? [] })), total };
   }
 
-  async countUsers(principal: Principal, tenantId: string): Promise<number> {
-    this.readable(principal, tenantId);
+  /** HEAD of the users list: validates its paging like the GET, then counts. */
+  async countUsers(principal: Principal, tenantId: string, paging: Input<Paging>): Promise<number> {
+    await this.readable(principal, tenantId);
+    paging();
     return repo.countUsers(this.db, tenantId);
   }
 
   async getUser(principal: Principal, tenantId: string, userId: string) {
-    this.readable(principal, tenantId);
+    await this.readable(principal, tenantId);
     const user = await repo.findUser(this.db, tenantId, userId);
     if (user === undefined) throw notFound('User', userId);
     const roles = await repo.tenantRoleIdsOf(this.db, tenantId, [userId]);
@@ -353,24 +359,26 @@ export class IdentityService {
   }
 
   async createUser(principal: Principal, tenantId: string, input: Input<UserInputT>) {
-    this.administrable(principal, tenantId);
+    await this.administrable(principal, tenantId);
     return this.saveUser(tenantId, randomUUID(), input());
   }
 
   /** `POST /Users/{U}`: the user with that id if it exists (200), else a new user with that id (201). */
   async getOrCreateUser(principal: Principal, tenantId: string, userId: string, input: Input<UserInputT>) {
-    this.administrable(principal, tenantId);
+    await this.administrable(principal, tenantId);
+    // A malformed body is a 400 even when the user exists and the body would not be used.
+    const body = input();
     const existing = await repo.findUser(this.db, tenantId, userId);
     if (existing !== undefined) {
       const roles = await repo.tenantRoleIdsOf(this.db, tenantId, [userId]);
       return { created: false, user: existing, roleIds: roles.get(userId) ?? [] };
     }
-    return { created: true, ...(await this.saveUser(tenantId, userId, input())) };
+    return { created: true, ...(await this.saveUser(tenantId, userId, body)) };
   }
 
   /** `PUT /Users/{U}`: creates (201) or updates (200); absent properties keep their value. */
   async putUser(principal: Principal, tenantId: string, userId: string, input: Input<UserInputT>) {
-    this.administrable(principal, tenantId);
+    await this.administrable(principal, tenantId);
     const existing = await repo.findUser(this.db, tenantId, userId);
     const body = input();
     return { created: existing === undefined, ...(await this.saveUser(tenantId, userId, body, existing)) };
@@ -393,7 +401,7 @@ export class IdentityService {
   // Clients
 
   async listClients(principal: Principal, tenantId: string, paging: Input<Paging>) {
-    this.readable(principal, tenantId);
+    await this.readable(principal, tenantId);
     const page = paging();
     const [items, total] = await Promise.all([
       repo.listClients(this.db, tenantId, page),
@@ -407,13 +415,15 @@ export class IdentityService {
     return { items: items.map((client) => ({ client, roleIds: roles.get(client.id) ?? [] })), total };
   }
 
-  async countClients(principal: Principal, tenantId: string): Promise<number> {
-    this.readable(principal, tenantId);
+  /** HEAD of the clients list: validates its paging like the GET, then counts. */
+  async countClients(principal: Principal, tenantId: string, paging: Input<Paging>): Promise<number> {
+    await this.readable(principal, tenantId);
+    paging();
     return repo.countClients(this.db, tenantId);
   }
 
   async getClient(principal: Principal, tenantId: string, clientId: string) {
-    this.readable(principal, tenantId);
+    await this.readable(principal, tenantId);
     const client = await repo.findClient(this.db, tenantId, clientId);
     if (client === undefined) throw notFound('Client', clientId);
     const roles = await repo.tenantRoleIdsOf(this.db, tenantId, [clientId]);
@@ -421,7 +431,7 @@ export class IdentityService {
   }
 
   async createClient(principal: Principal, tenantId: string, input: Input<ClientInputT>) {
-    this.administrable(principal, tenantId);
+    await this.administrable(principal, tenantId);
     const body = input();
     const name = body.Name.trim();
     if (name === '') throw invalid('Name must not be blank.', 'Send a client name.');

@@ -77,8 +77,15 @@ async function loadOrCreateKey(file: string): Promise<SigningKey> {
   return { kid, privateKey, publicJwk: { kty, n, e, kid, alg: ALG, use: 'sig' } };
 }
 
+/** After a failed discovery, how long tokens of that issuer are refused without asking it again. */
+const DISCOVERY_RETRY_MS = 30_000;
+
 interface ExternalIssuer extends TrustedIssuer {
   keys?: JWTVerifyGetKey;
+  /** The discovery in flight, shared by concurrent requests. */
+  discovering?: Promise<JWTVerifyGetKey>;
+  /** After a failure: not before this time (service clock, ms) is discovery tried again, and why it failed. */
+  retry?: { at: number; error: unknown };
 }
 
 export class TokenService {
@@ -181,7 +188,7 @@ export class TokenService {
     const issuer = iss === undefined ? undefined : this.external.get(iss.replace(/\/+$/, ''));
     if (issuer === undefined)
       throw unauthorized('The bearer token was issued by an issuer this service does not trust.');
-    issuer.keys ??= await this.discoverKeys(issuer.issuer);
+    issuer.keys ??= await this.keysOf(issuer, nowMs);
     const { payload } = await this.check(() =>
       jwtVerify(token, issuer.keys as JWTVerifyGetKey, {
         algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'],
@@ -200,6 +207,26 @@ export class TokenService {
       ...(typeof payload.email === 'string' ? { email: payload.email } : {}),
       expiresAt: payload.exp as number,
     };
+  }
+
+  /**
+   * The issuer's keys, discovered once. The issuer of a token is read before its signature is checked, so
+   * anyone can send tokens naming a trusted issuer: while its discovery fails, one request every 30 s asks
+   * it again (shared by all requests meanwhile), rather than one per token received.
+   */
+  private async keysOf(issuer: ExternalIssuer, nowMs: number): Promise<JWTVerifyGetKey> {
+    if (issuer.retry !== undefined && nowMs < issuer.retry.at) throw issuer.retry.error;
+    issuer.discovering ??= this.discoverKeys(issuer.issuer).finally(() => {
+      issuer.discovering = undefined;
+    });
+    try {
+      const keys = await issuer.discovering;
+      issuer.retry = undefined;
+      return keys;
+    } catch (error) {
+      issuer.retry = { at: nowMs + DISCOVERY_RETRY_MS, error };
+      throw error;
+    }
   }
 
   private async discoverKeys(issuer: string): Promise<JWTVerifyGetKey> {

@@ -66,10 +66,10 @@ export async function invitationRoutes(
         tags,
         summary: 'Create a Community Invitation',
         description:
-          'A Community Moderator or Administrator of the owning tenant invites a recipient by e-mail; the invitation e-mail is accepted into the outbox. A second pending invitation to the same recipient (compared case-insensitively) is a 409.',
+          'A Community Moderator or Administrator of the owning tenant invites a recipient by e-mail; the invitation e-mail is accepted into the outbox. A second pending invitation to the same recipient (compared case-insensitively) is a 409. Invitation e-mails (sends and resends) are limited per recipient and per issuing tenant per day: beyond that, 429 with Retry-After, and nothing is created.',
         params: CommunityParams,
         body: CreateInvitationInput,
-        response: { 201: CommunityInvitation, ...errors(400, 401, 403, 404, 409) },
+        response: { 201: CommunityInvitation, ...errors(400, 401, 403, 404, 409, 429) },
       },
       attachValidation: true,
     },
@@ -145,17 +145,18 @@ export async function invitationRoutes(
   r.put(
     '/api/v1-preview/communityinvitations/:invitationId',
     {
+      config: { idempotent: true },
       schema: {
         tags,
         summary: 'Process a Community Invitation Based on the Requested Action',
         description:
-          'Accept (202; a Tenant Administrator of another tenant, with ContactEmail), Decline (200; the invited tenant, or the owner once accepted), Confirm (202; a Community Administrator of the owning tenant: the tenant joins) or Resend (202; a Community Moderator of the owning tenant: new Issued and Expires, new link). An action the state does not allow is a 409 naming the state; an unknown action is a 400.',
+          'Accept (202; a Tenant Administrator of another tenant, with ContactEmail), Decline (200; the invited tenant, or the owner once accepted), Confirm (202; a Community Administrator of the owning tenant: the tenant joins) or Resend (202; a Community Moderator of the owning tenant: new Issued and Expires, new link; counted against the same daily limits as a new invitation, 429 beyond them). An action the state does not allow is a 409 naming the state; an unknown action is a 400.',
         params: InvitationParams,
         body: ProcessInvitationInput,
         response: {
           200: Type.Null({ description: 'The invitation was processed.' }),
           202: Type.Null({ description: 'The invitation was processed and the notification accepted.' }),
-          ...errors(400, 401, 403, 404, 409),
+          ...errors(400, 401, 403, 404, 409, 429),
         },
       },
       attachValidation: true,

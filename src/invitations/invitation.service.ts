@@ -9,6 +9,7 @@ import { type Db, isUniqueViolation } from '../db/database.ts';
 import { emailKey, normaliseEmail } from '../http/email.ts';
 import { AppError, conflict, forbidden, invalid, notFound } from '../http/errors.ts';
 import type { Input } from '../http/input.ts';
+import { type RateLimiter, tooManyRequests } from '../http/rate-limit.ts';
 import type { Paging } from '../http/schemas.ts';
 import { findTenant } from '../identity/identity.repository.ts';
 import type { Principal } from '../identity/principal.ts';
@@ -39,6 +40,8 @@ export interface InvitationServiceOptions {
   publicUrl: string;
   /** Called after a commit that wrote outbox messages (wakes the delivery worker). */
   onMail: () => void;
+  /** Counts invitation e-mails (sends and resends) per recipient and per issuing tenant. */
+  limiter: RateLimiter;
 }
 
 function recipientAddress(value: string, property: string): string {
@@ -81,6 +84,28 @@ export class InvitationService {
     });
     if (mail.length > 0) this.o.onMail();
     return result;
+  }
+
+  /**
+   * Counts one invitation e-mail inside the transaction that sends it, so that a refused (429) or failed
+   * request rolls its count back with everything else.
+   */
+  private async countInvitationMail(trx: Db, recipientKey: string, tenantId: string): Promise<void> {
+    const { rules } = this.o.limiter;
+    const exceeded = await this.o.limiter.hit(
+      [
+        { rule: rules.invitationsPerRecipient, key: recipientKey },
+        { rule: rules.invitationsPerTenant, key: tenantId },
+      ],
+      trx,
+    );
+    if (exceeded === undefined) return;
+    throw tooManyRequests(
+      exceeded,
+      exceeded.rule === rules.invitationsPerRecipient
+        ? `Too many invitations were sent to this recipient today (at most ${exceeded.rule.limit} a day).`
+        : `Your tenant has sent too many invitations today (at most ${exceeded.rule.limit} a day).`,
+    );
   }
 
   private async issuerContact(db: Db, invitation: repo.Invitation): Promise<string | null> {
@@ -135,6 +160,7 @@ export class InvitationService {
       await this.commit(async (trx) => {
         await repo.storeExpired(trx, communityId, row.recipient_key, row.issued_at);
         await repo.insertInvitation(trx, row);
+        await this.countInvitationMail(trx, row.recipient_key, row.issuing_tenant_id);
         const mail = invitationMail({
           to: recipient,
           communityName: access.community.name,
@@ -325,6 +351,15 @@ export class InvitationService {
             'Read the invitation again and decide whether the action still applies.',
           );
         }
+        // The caller was placed before the transaction; its tenant may have joined C since (another of its
+        // invitations to C confirmed), which the unique indexes cannot see. Checked after the
+        // compare-and-set, which on PostgreSQL waits for such a confirmation still in progress.
+        if (
+          action === 'Accept' &&
+          (await communityRepo.findMembership(trx, invitation.community_id, principal.tenantId)) !== undefined
+        ) {
+          throw this.refusal('AlreadyMember', state, action);
+        }
         for (const effect of decision.effects) {
           if (effect === 'JoinCommunity') {
             await communityRepo.insertMembership(trx, {
@@ -355,6 +390,7 @@ export class InvitationService {
               mail.push(build({ to: invitation.contact_email, communityName: invitation.community_name }));
             }
           } else if (effect === 'MailInvitation') {
+            await this.countInvitationMail(trx, invitation.recipient_key, invitation.issuing_tenant_id);
             const issuer = await findTenant(trx, invitation.issuing_tenant_id);
             mail.push(
               invitationMail({

@@ -11,6 +11,11 @@ export interface MailMessage {
   subject: string;
   text: string;
   html: string;
+  /**
+   * A stable id (the outbox row's), sent as the Message-ID: delivery is at least once, and a message sent
+   * again after a crash between the send and its bookkeeping is then recognisably the same message.
+   */
+  id?: string;
 }
 
 export interface Mailer {
@@ -20,6 +25,13 @@ export interface Mailer {
 
 /** A subject line can never carry a line break, whatever was interpolated into it. */
 const oneLine = (value: string) => value.replace(/[\r\n\u2028\u2029]+/g, ' ').trim();
+
+/** `<id@domain of the sender>`, or nodemailer's random Message-ID when the message has no id. */
+function messageId(message: MailMessage, from: string): { messageId?: string } {
+  if (message.id === undefined) return {};
+  const domain = /@([^\s<>@]+)>?\s*$/.exec(from)?.[1] ?? 'convene.invalid';
+  return { messageId: `<${message.id}@${domain}>` };
+}
 
 /** How long one SMTP exchange may wait on the server, in milliseconds. */
 export interface SmtpTimeouts {
@@ -48,6 +60,7 @@ export function smtpMailer(url: string, from: string, timeouts: SmtpTimeouts = S
         subject: oneLine(message.subject),
         text: message.text,
         html: message.html,
+        ...messageId(message, from),
       });
     },
     close: () => transport.close(),
@@ -64,6 +77,7 @@ export function folderMailer(folder: string, from: string): Mailer {
         subject: oneLine(message.subject),
         text: message.text,
         html: message.html,
+        ...messageId(message, from),
       });
       await fs.mkdir(folder, { recursive: true });
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.eml`;

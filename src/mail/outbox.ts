@@ -46,7 +46,15 @@ export async function enqueue(db: Db, now: Date, messages: OutboxMessage[]): Pro
 export const backoffMs = (attempts: number): number =>
   Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(attempts, 20));
 
+/**
+ * Secrets are stored only as hashes (CONTRACT §2), yet a queued message must carry its links' one-time
+ * tokens until it is sent. Once it is, they are cut from the stored copy, which keeps the rest.
+ */
+export const withoutLinkTokens = (body: string): string =>
+  body.replace(/([?&](?:amp;)?token=)[A-Za-z0-9_%-]+/g, '$1[sent]');
+
 const toMessage = (row: OutboxRow): MailMessage => ({
+  id: row.id,
   to: row.recipient,
   subject: row.subject,
   text: row.text_body,
@@ -70,6 +78,8 @@ export class OutboxWorker {
   private wakeRequested = false;
   /** Set by stop(): a batch in progress ends after the message in flight instead of sending the rest. */
   private halting = false;
+  /** SQLite: the leases a killed process left behind, released before this worker's first delivery. */
+  private leftLeases?: Promise<void>;
   private readonly pollMs: number;
 
   constructor(private readonly options: OutboxWorkerOptions) {
@@ -132,29 +142,51 @@ export class OutboxWorker {
 
   private async deliverLocked(): Promise<number> {
     const { db, clock } = this.options;
-    return db.transaction().execute(async (trx) => {
-      const due = await trx
-        .selectFrom('outbox')
-        .selectAll()
-        .where('sent_at', 'is', null)
-        .where('next_attempt_at', '<=', clock.now().toISOString())
-        .orderBy('next_attempt_at')
-        .limit(BATCH)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      let attempted = 0;
-      for (const row of due) {
-        if (this.halting) break;
+    // One transaction per message: its row lock keeps the other instances off the message while it is
+    // sent, and its commit records the send at once. (A transaction per batch would roll back the records
+    // of every message it had sent when the process dies, and they would all be sent again.)
+    let attempted = 0;
+    while (attempted < BATCH && !this.halting) {
+      const found = await db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('outbox')
+          .selectAll()
+          .where('sent_at', 'is', null)
+          .where('next_attempt_at', '<=', clock.now().toISOString())
+          .orderBy('next_attempt_at')
+          .limit(1)
+          .forUpdate()
+          .skipLocked()
+          .executeTakeFirst();
+        if (row === undefined) return false;
         await this.attempt(trx, row);
-        attempted++;
-      }
-      return attempted;
-    });
+        return true;
+      });
+      if (!found) break;
+      attempted++;
+    }
+    return attempted;
   }
 
   private async deliverLeased(): Promise<number> {
     const { db, clock } = this.options;
+    // SQLite serves one instance, so a lease found before this worker's first delivery was taken by a
+    // process that died while sending: left alone, its message would wait out the whole lease (minutes).
+    // It may have gone out already; delivery is at least once, and a second send has the same Message-ID.
+    this.leftLeases ??= db
+      .updateTable('outbox')
+      .set({ locked_until: null })
+      .where('sent_at', 'is', null)
+      .where('locked_until', 'is not', null)
+      .execute()
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.leftLeases = undefined; // tried again by the next delivery run
+          throw error;
+        },
+      );
+    await this.leftLeases;
     const now = clock.now().toISOString();
     const due = await db
       .selectFrom('outbox')
@@ -194,6 +226,8 @@ export class OutboxWorker {
           attempts: row.attempts + 1,
           locked_until: null,
           last_error: null,
+          text_body: withoutLinkTokens(row.text_body),
+          html_body: withoutLinkTokens(row.html_body),
         })
         .where('id', '=', row.id)
         .execute();

@@ -3,6 +3,8 @@
 // used once (compare-and-set); a used link becomes a user access token of this service for the session.
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
+import { emailKey } from '../http/email.ts';
+import { type RateLimiter, tooManyRequests } from '../http/rate-limit.ts';
 import { findTenant } from '../identity/identity.repository.ts';
 import { hashSecret, newSecret } from '../identity/secrets.ts';
 import type { TokenService } from '../identity/token.service.ts';
@@ -35,6 +37,8 @@ export interface SignInServiceOptions {
   sessionTtlSeconds: number;
   /** Called after a commit that wrote outbox messages (wakes the delivery worker). */
   onMail: () => void;
+  /** Counts link requests per e-mail address and per client address. */
+  limiter: RateLimiter;
 }
 
 export class SignInService {
@@ -44,9 +48,27 @@ export class SignInService {
     return this.o.sessionTtlSeconds;
   }
 
-  /** Mails a link per tenant user whose address this is; silently nothing when there is none. */
-  async requestLink(email: string, returnTo: string): Promise<void> {
-    if (!isSafeReturnPath(returnTo)) throw new Error(`unsafe return path ${returnTo}`);
+  /**
+   * Mails a link per tenant user whose address this is; silently nothing when there is none. Requests are
+   * counted per e-mail address and per client address before the lookup, so a refusal (429) is the same
+   * for an address that matches no user.
+   */
+  async requestLink(email: string, returnTo: string, clientAddress: string): Promise<void> {
+    // Not named in the message: the path carries the invitation's link token, and errors are logged.
+    if (!isSafeReturnPath(returnTo)) throw new Error('unsafe return path');
+    const { rules } = this.o.limiter;
+    const exceeded = await this.o.limiter.hit([
+      { rule: rules.signInPerEmail, key: emailKey(email) },
+      { rule: rules.signInPerIp, key: clientAddress },
+    ]);
+    if (exceeded !== undefined) {
+      throw tooManyRequests(
+        exceeded,
+        exceeded.rule === rules.signInPerEmail
+          ? 'Too many sign-in links were asked for this address.'
+          : 'Too many sign-in links were asked for from your network.',
+      );
+    }
     const users = await repo.findUsersByAddress(this.o.db, email);
     if (users.length === 0) return;
     const now = this.o.clock.now();

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { toAppError } from '../http/conventions.ts';
 import { normaliseEmail } from '../http/email.ts';
 import { AppError } from '../http/errors.ts';
+import { describeWait } from '../http/rate-limit.ts';
 import { isGuid } from '../http/schemas.ts';
 import type { AuthService } from '../identity/auth.service.ts';
 import type { Principal } from '../identity/principal.ts';
@@ -218,7 +219,20 @@ export async function webRoutes(app: FastifyInstance, deps: WebDeps): Promise<vo
             invitationPage(link.facts, { csrf, notice }, { email: (form.email ?? '').slice(0, 254) }, 400),
           );
         }
-        await signIn.requestLink(email, link.path);
+        try {
+          await signIn.requestLink(email, link.path, request.ip);
+        } catch (error) {
+          if (!(error instanceof AppError) || error.code !== 'too_many_requests') throw error;
+          // The form again, saying so: a page, as everything here, with the wait in Retry-After too.
+          const notice: Notice = {
+            kind: 'error',
+            title: 'Too many sign-in links were asked for.',
+            text: error.reason,
+            resolution: `Try again in ${describeWait(Number(error.headers['Retry-After']))}. A link already mailed to you still works until it expires.`,
+          };
+          reply.headers(error.headers);
+          return send(reply, invitationPage(link.facts, { csrf, notice }, { email }, error.status));
+        }
         return send(reply, checkMailPage(email, link.path, { csrf }));
       },
     );

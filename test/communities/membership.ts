@@ -1,7 +1,9 @@
 // Community membership and community roles written straight to the store, for tests that need them set up.
 import { toStoredTime } from '../../src/db/database.ts';
-import { COMMUNITY_ROLE_TYPES } from '../../src/identity/roles.ts';
+import type { COMMUNITY_ROLE_TYPES } from '../../src/identity/roles.ts';
 import type { TestApp } from '../support/app.ts';
+
+export { grantCommunityRoles } from '../support/fixtures.ts';
 
 export type CommunityRoleName = keyof typeof COMMUNITY_ROLE_TYPES;
 
@@ -28,42 +30,6 @@ export async function joinCommunity(
       community_alias: null,
       joined_at: toStoredTime(t.clock.now()),
     })
-    .execute();
-}
-
-/**
- * Grants a user or client of `tenantId` exactly the named roles of the community. Written directly rather
- * than through the Community Users API (CONTRACT §5), which always adds Community Member, so that tests
- * can set up any role mix.
- */
-export async function grantCommunityRoles(
-  t: TestApp,
-  communityId: string,
-  tenantId: string,
-  principalId: string,
-  roles: readonly CommunityRoleName[],
-): Promise<void> {
-  if (roles.length === 0) return;
-  const typeIds = roles.map((name) => COMMUNITY_ROLE_TYPES[name]);
-  const found = await t.store.db
-    .selectFrom('roles')
-    .select(['id', 'role_type_id'])
-    .where('community_id', '=', communityId)
-    .where('role_type_id', 'in', typeIds)
-    .execute();
-  if (found.length !== typeIds.length) {
-    throw new Error(`community ${communityId} lacks some of the roles ${roles.join(', ')}`);
-  }
-  await t.store.db
-    .insertInto('role_assignments')
-    .values(
-      found.map((role) => ({
-        principal_id: principalId,
-        role_id: role.id,
-        tenant_id: tenantId,
-        community_id: communityId,
-      })),
-    )
     .execute();
 }
 

@@ -10,6 +10,7 @@ import { migrateToLatest } from '../../src/db/migrate.ts';
 import type { Mailer } from '../../src/mail/mailer.ts';
 import { type Engine, testDatabaseConfig, testEngines } from './engines.ts';
 import { type MemoryMailer, memoryMailer } from './mail.ts';
+import { recordExchangeSecrets, recordSecret, testLogger } from './secrets.ts';
 
 export const OPERATOR = { id: 'operator-client', secret: 'operator-secret-for-tests-0123456789' };
 
@@ -91,10 +92,14 @@ export async function startTestApp(
     config,
     store,
     clock,
-    logger: false,
+    // With CONVENE_TEST_LOG_DIR (npm test), the service's logger at level trace into that folder, and the
+    // secrets of every exchange recorded there, so that scripts/test.ts can show none reached a log.
+    logger: testLogger(),
     mailer: options.mailer ?? mail,
     outboxPollMs: 50,
   });
+  recordSecret('operator secret', config.operator?.clientSecret);
+  app.addHook('onSend', recordExchangeSecrets);
   await app.ready();
 
   const call: TestApp['call'] = (method, url, o = {}) => {
@@ -123,7 +128,10 @@ export async function startTestApp(
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     if (response.statusCode !== 200) throw new Error(`token: ${response.statusCode} ${response.body}`);
-    return response.json().access_token as string;
+    recordSecret('client secret', secret);
+    const token = response.json().access_token as string;
+    recordSecret('access token', token);
+    return token;
   };
 
   const operatorToken = () => tokenFor(OPERATOR.id, OPERATOR.secret);
@@ -153,7 +161,9 @@ export async function startTestApp(
     const response = await call('POST', `/api/v1/Tenants/${tenant.id}/Users`, { token: tenant.token, body });
     if (response.statusCode !== 201) throw new Error(`user: ${response.statusCode} ${response.body}`);
     const id = response.json().Id as string;
-    return { id, email, token: await minter.tokenFor('user', tenant.id, id) };
+    const token = await minter.tokenFor('user', tenant.id, id);
+    recordSecret('access token', token);
+    return { id, email, token };
   };
 
   const snapshot = async () => {

@@ -1,4 +1,5 @@
 // Fixture builders that go through the public API, for suites that need a community with members.
+import { COMMUNITY_ROLE_TYPES } from '../../src/identity/roles.ts';
 import type { TenantFixture, TestApp } from './app.ts';
 
 export async function createCommunity(
@@ -49,3 +50,39 @@ export const roleId = (community: { CommunityRoles: { Id: string; Name: string }
   if (role === undefined) throw new Error(`no role ${name}`);
   return role.Id;
 };
+
+/**
+ * Grants a user or client of `tenantId` exactly the named roles of the community. Written directly rather
+ * than through the Community Users API (CONTRACT §5), which always adds Community Member, so that tests
+ * can set up any role mix.
+ */
+export async function grantCommunityRoles(
+  t: TestApp,
+  communityId: string,
+  tenantId: string,
+  principalId: string,
+  roles: readonly (keyof typeof COMMUNITY_ROLE_TYPES)[],
+): Promise<void> {
+  if (roles.length === 0) return;
+  const typeIds = roles.map((name) => COMMUNITY_ROLE_TYPES[name]);
+  const found = await t.store.db
+    .selectFrom('roles')
+    .select(['id', 'role_type_id'])
+    .where('community_id', '=', communityId)
+    .where('role_type_id', 'in', typeIds)
+    .execute();
+  if (found.length !== typeIds.length) {
+    throw new Error(`community ${communityId} lacks some of the roles ${roles.join(', ')}`);
+  }
+  await t.store.db
+    .insertInto('role_assignments')
+    .values(
+      found.map((role) => ({
+        principal_id: principalId,
+        role_id: role.id,
+        tenant_id: tenantId,
+        community_id: communityId,
+      })),
+    )
+    .execute();
+}

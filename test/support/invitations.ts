@@ -2,7 +2,6 @@
 // that CONTRACT §4 distinguishes, the handshake steps, and probes of the store (snapshots, outbox rows).
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import { COMMUNITY_ROLE_TYPES } from '../../src/identity/roles.ts';
 import type { MailMessage } from '../../src/mail/mailer.ts';
 import type { TenantFixture, TestApp } from './app.ts';
 
@@ -65,37 +64,7 @@ export async function createCommunity(
   return response.json() as CommunityWire;
 }
 
-/**
- * Grants a principal of `tenantId` the named roles of community C by writing role assignments (the
- * Community Users API of CONTRACT §5, which would do this over HTTP, is not built).
- */
-export async function grantCommunityRoles(
-  t: TestApp,
-  communityId: string,
-  tenantId: string,
-  principalId: string,
-  roles: readonly (keyof typeof COMMUNITY_ROLE_TYPES)[],
-): Promise<void> {
-  const typeIds = roles.map((name) => COMMUNITY_ROLE_TYPES[name]);
-  const found = await t.store.db
-    .selectFrom('roles')
-    .select('id')
-    .where('community_id', '=', communityId)
-    .where('role_type_id', 'in', typeIds)
-    .execute();
-  assert.equal(found.length, typeIds.length, 'the community has every role asked for');
-  await t.store.db
-    .insertInto('role_assignments')
-    .values(
-      found.map((role) => ({
-        principal_id: principalId,
-        role_id: role.id,
-        tenant_id: tenantId,
-        community_id: communityId,
-      })),
-    )
-    .execute();
-}
+export { grantCommunityRoles } from './fixtures.ts';
 
 export async function invite(
   t: TestApp,

@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { Mailer, MailMessage } from '../../src/mail/mailer.ts';
+import { recordMailSecrets } from './secrets.ts';
 
 export interface MemoryMailer extends Mailer {
   sent: MailMessage[];
@@ -15,6 +16,8 @@ export function memoryMailer(): MemoryMailer {
   return {
     sent,
     async send(message) {
+      recordMailSecrets(message.text);
+      recordMailSecrets(message.html);
       sent.push(message);
       for (const w of waiters.filter((w) => sent.length >= w.count)) w.resolve();
     },
