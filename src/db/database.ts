@@ -1,10 +1,11 @@
 // The two engines behind one Kysely instance. Everything that differs between SQLite and PostgreSQL
 // (connection setup, error codes, count types) is absorbed here, so repositories are written once.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, type SqliteDatabase as KyselySqliteDatabase, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type Pg from 'pg';
 import type { DatabaseConfig } from '../config.ts';
 import type { Database } from './schema.ts';
 
@@ -58,6 +59,8 @@ function openSqlite(file: string): Store {
 }
 
 function openPostgres(url: string): Store {
+  // Loaded only when PostgreSQL is configured: a SQLite instance starts without it (see bench/README.md).
+  const pg = createRequire(import.meta.url)('pg') as typeof Pg;
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
