@@ -4,7 +4,13 @@ import { randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import { type Clock, systemClock } from './clock.ts';
 import { communityRoutes } from './communities/community.routes.ts';
 import { CommunityService } from './communities/community.service.ts';
@@ -77,12 +83,29 @@ export const loggerOptions = (level: string) => ({
   serializers: { req: serializeRequest },
 });
 
+/** One log line per request, written when it completes, instead of Fastify's two (a measurable cost). */
+class OneLinePerRequest extends LogController {
+  override incomingRequest() {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
+    if (error) {
+      reply.log.error(
+        { req: request, res: reply, err: error, responseTime: reply.elapsedTime },
+        'request errored',
+      );
+    } else {
+      reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    }
+  }
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store } = deps;
   const clock = deps.clock ?? systemClock;
   const app = Fastify({
     logger: deps.logger ?? loggerOptions(config.logLevel),
     genReqId: () => randomUUID(),
+    logController: new OneLinePerRequest(),
     frameworkErrors,
     schemaController: { compilersFactory: { buildSerializer: memoizedSerializers() } },
     // Size and time limits (SECURITY.md): bodies, headers (Node answers 431 beyond them), path parameters

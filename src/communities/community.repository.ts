@@ -1,6 +1,7 @@
 // Store access for communities, their member tenants and their roles.
 import type { Selectable } from 'kysely';
 import { type Db, toCount } from '../db/database.ts';
+import { precompiledFirst } from '../db/precompiled.ts';
 import type { CommunityRow, CommunityTenantRow, RoleAssignmentRow } from '../db/schema.ts';
 import type { Paging } from '../http/schemas.ts';
 
@@ -24,18 +25,13 @@ export const findMembership = (db: Db, communityId: string, tenantId: string) =>
     .where('tenant_id', '=', tenantId)
     .executeTakeFirst();
 
-/** C and the tenant's membership of it in one query (a round trip fewer on every community request). */
-export async function findCommunityAndMembership(
-  db: Db,
-  communityId: string,
-  tenantId: string,
-): Promise<{ community?: Community; membership?: Membership }> {
-  const row = await db
+const communityAndMembershipQuery = precompiledFirst((db, p: { communityId: string; tenantId: string }) =>
+  db
     .selectFrom('communities')
     .leftJoin('community_tenants', (join) =>
       join
         .onRef('community_tenants.community_id', '=', 'communities.id')
-        .on('community_tenants.tenant_id', '=', tenantId),
+        .on('community_tenants.tenant_id', '=', p.tenantId),
     )
     .selectAll('communities')
     .select([
@@ -46,8 +42,16 @@ export async function findCommunityAndMembership(
       'community_tenants.community_alias as m_community_alias',
       'community_tenants.joined_at as m_joined_at',
     ])
-    .where('communities.id', '=', communityId)
-    .executeTakeFirst();
+    .where('communities.id', '=', p.communityId),
+);
+
+/** C and the tenant's membership of it in one query (a round trip fewer on every community request). */
+export async function findCommunityAndMembership(
+  db: Db,
+  communityId: string,
+  tenantId: string,
+): Promise<{ community?: Community; membership?: Membership }> {
+  const row = await communityAndMembershipQuery(db, { communityId, tenantId });
   if (row === undefined) return {};
   const { m_tenant_id, m_status, m_is_owner, m_contact_email, m_community_alias, m_joined_at, ...community } =
     row;

@@ -1,6 +1,7 @@
 // Store access for the users and clients of a tenant in a community: the principals of T holding any of
 // C's roles. Every query takes both the community and the tenant.
 import { type Db, toCount } from '../db/database.ts';
+import { precompiled, precompiledFirst } from '../db/precompiled.ts';
 import type { Paging } from '../http/schemas.ts';
 import { roleIdsOf } from '../identity/identity.repository.ts';
 
@@ -94,38 +95,61 @@ const memberIds = (db: Db, communityId: string, tenantId: string) =>
     .where('community_id', '=', communityId)
     .where('tenant_id', '=', tenantId);
 
-export const listUsersInCommunity = (db: Db, communityId: string, tenantId: string, paging: Paging) =>
+interface InCommunity {
+  communityId: string;
+  tenantId: string;
+}
+type PageInCommunity = InCommunity & { skip: number; count: number };
+
+const usersInCommunityQuery = precompiled((db, p: PageInCommunity) =>
   db
     .selectFrom('users')
     .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('id', 'in', memberIds(db, communityId, tenantId))
+    .where('tenant_id', '=', p.tenantId)
+    .where('id', 'in', memberIds(db, p.communityId, p.tenantId))
     .orderBy('created_at')
     .orderBy('id')
-    .offset(paging.skip)
-    .limit(paging.count)
-    .execute();
+    .offset(p.skip)
+    .limit(p.count),
+);
 
-export const listClientsInCommunity = (db: Db, communityId: string, tenantId: string, paging: Paging) =>
+const clientsInCommunityQuery = precompiled((db, p: PageInCommunity) =>
   db
     .selectFrom('clients')
     .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('id', 'in', memberIds(db, communityId, tenantId))
+    .where('tenant_id', '=', p.tenantId)
+    .where('id', 'in', memberIds(db, p.communityId, p.tenantId))
     .orderBy('created_at')
     .orderBy('id')
-    .offset(paging.skip)
-    .limit(paging.count)
-    .execute();
+    .offset(p.skip)
+    .limit(p.count),
+);
+
+export const listUsersInCommunity = (db: Db, communityId: string, tenantId: string, paging: Paging) =>
+  usersInCommunityQuery(db, { communityId, tenantId, skip: paging.skip, count: paging.count });
+
+export const listClientsInCommunity = (db: Db, communityId: string, tenantId: string, paging: Paging) =>
+  clientsInCommunityQuery(db, { communityId, tenantId, skip: paging.skip, count: paging.count });
+
+const countQueries = {
+  users: precompiledFirst((db, p: InCommunity) =>
+    db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('tenant_id', '=', p.tenantId)
+      .where('id', 'in', memberIds(db, p.communityId, p.tenantId)),
+  ),
+  clients: precompiledFirst((db, p: InCommunity) =>
+    db
+      .selectFrom('clients')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('tenant_id', '=', p.tenantId)
+      .where('id', 'in', memberIds(db, p.communityId, p.tenantId)),
+  ),
+};
 
 export async function countInCommunity(db: Db, table: PrincipalTable, communityId: string, tenantId: string) {
-  const row = await db
-    .selectFrom(table)
-    .select((eb) => eb.fn.countAll().as('n'))
-    .where('tenant_id', '=', tenantId)
-    .where('id', 'in', memberIds(db, communityId, tenantId))
-    .executeTakeFirst();
-  return toCount(row?.n);
+  return toCount((await countQueries[table](db, { communityId, tenantId }))?.n);
 }
 
 /** Community role ids of each principal in C, in role creation order. */

@@ -2,6 +2,7 @@
 // tenant data takes the tenant id: a row of another tenant is simply not found.
 import type { Selectable } from 'kysely';
 import { type Db, toCount } from '../db/database.ts';
+import { precompiled } from '../db/precompiled.ts';
 import type { ClientRow, RoleRow, TenantRow, UserRow } from '../db/schema.ts';
 import type { Paging } from '../http/schemas.ts';
 
@@ -292,7 +293,7 @@ export const accessRowsOf = (db: Db, tenantId: string, principalId: string) =>
  * The access rows of a client together with the client, in one query (a round trip fewer on every
  * authenticated request): no rows when the client does not exist, one row of nulls when it holds no role.
  */
-export const clientAccessRows = (db: Db, tenantId: string, clientId: string) =>
+const clientAccessQuery = precompiled((db, p: { tenantId: string; clientId: string }) =>
   db
     .selectFrom('clients')
     .leftJoin('role_assignments', (join) =>
@@ -312,12 +313,15 @@ export const clientAccessRows = (db: Db, tenantId: string, clientId: string) =>
       'role_assignments.community_id',
       'community_tenants.status',
     ])
-    .where('clients.tenant_id', '=', tenantId)
-    .where('clients.id', '=', clientId)
-    .execute();
+    .where('clients.tenant_id', '=', p.tenantId)
+    .where('clients.id', '=', p.clientId),
+);
+
+export const clientAccessRows = (db: Db, tenantId: string, clientId: string) =>
+  clientAccessQuery(db, { tenantId, clientId });
 
 /** As clientAccessRows, for a user (with the addresses the principal carries). */
-export const userAccessRows = (db: Db, tenantId: string, userId: string) =>
+const userAccessQuery = precompiled((db, p: { tenantId: string; userId: string }) =>
   db
     .selectFrom('users')
     .leftJoin('role_assignments', (join) =>
@@ -338,6 +342,9 @@ export const userAccessRows = (db: Db, tenantId: string, userId: string) =>
       'role_assignments.community_id',
       'community_tenants.status',
     ])
-    .where('users.tenant_id', '=', tenantId)
-    .where('users.id', '=', userId)
-    .execute();
+    .where('users.tenant_id', '=', p.tenantId)
+    .where('users.id', '=', p.userId),
+);
+
+export const userAccessRows = (db: Db, tenantId: string, userId: string) =>
+  userAccessQuery(db, { tenantId, userId });

@@ -105,8 +105,9 @@ export function decide(state: State, action: Action, caller: Caller): Decision {
 }
 
 /** The state a reader sees: a Created invitation past its expiry reads as InvitationExpired. */
-export function effectiveState(stored: string, expiresAt: string, now: Date): State {
-  if (stored === 'InvitationCreated' && expiresAt <= now.toISOString()) return 'InvitationExpired';
+export function effectiveState(stored: string, expiresAt: string, now: Date | string): State {
+  if (stored !== 'InvitationCreated') return stored as State;
+  if (expiresAt <= (typeof now === 'string' ? now : now.toISOString())) return 'InvitationExpired';
   return stored as State;
 }
 

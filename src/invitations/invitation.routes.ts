@@ -55,7 +55,7 @@ export async function invitationRoutes(
         request.params.communityId,
         pagingOf(request),
       );
-      const now = clock.now();
+      const now = clock.now().toISOString();
       return withTotal(reply, page).map((i) => toInvitation(i, now));
     },
   );
@@ -191,7 +191,7 @@ export async function invitationRoutes(
         request.params.tenantId,
         pagingOf(request),
       );
-      const now = clock.now();
+      const now = clock.now().toISOString();
       return withTotal(reply, page).map((i) => toInvitation(i, now));
     },
   );

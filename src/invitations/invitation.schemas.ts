@@ -2,7 +2,7 @@
 import { Type } from 'typebox';
 import { DateTime, GuidOut, Nullable } from '../http/schemas.ts';
 import { effectiveState } from './invitation.lifecycle.ts';
-import type { InvitationView } from './invitation.repository.ts';
+import type { InvitationWire } from './invitation.repository.ts';
 
 export const CommunityInvitationState = Type.Union(
   [
@@ -92,7 +92,8 @@ export const ProcessInvitationInput = Type.Object(
   { $id: 'ProcessInvitationInput', description: 'The input object to process an invitation.' },
 );
 
-export const toInvitation = (row: InvitationView, now: Date) => ({
+/** `now` may be given as ISO text, computed once for a whole page. */
+export const toInvitation = (row: InvitationWire, now: Date | string) => ({
   Id: row.id,
   Issued: row.issued_at,
   Expires: row.expires_at,

@@ -30,8 +30,11 @@ describe('the log check', () => {
   test('clean logs pass, and the counts show what was searched', async () => {
     await writeFile(
       path.join(dir, 'app-1-1.log'),
-      line({ req: { url: '/invitations/x?token=[redacted]' }, msg: 'incoming request' }) +
-        line({ res: { statusCode: 200 }, msg: 'request completed' }) +
+      line({
+        msg: 'request completed',
+        req: { url: '/invitations/x?token=[redacted]' },
+        res: { statusCode: 200 },
+      }) +
         // The same tail as the secret, but not the secret: no false alarm.
         line({ msg: `zz${clientSecret.slice(2)}` }),
     );
@@ -46,7 +49,7 @@ describe('the log check', () => {
   test('a secret anywhere in a line, or a JWT by its signature alone, is a leak named by file, line and kind only', async () => {
     await writeFile(
       path.join(dir, 'app-1-2.log'),
-      line({ msg: 'incoming request', req: { url: `/invitations/x?token=${linkToken}&x=1` } }) +
+      line({ msg: 'request completed', req: { url: `/invitations/x?token=${linkToken}&x=1` } }) +
         line({ msg: 'fine' }) +
         line({ msg: 'oops', err: { message: `bad secret ${clientSecret}` } }) +
         line({ msg: 'half a token', sig: jwt.split('.')[2] }) +

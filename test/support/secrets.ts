@@ -170,7 +170,7 @@ export function checkLogsForSecrets(dir: string): LogCheck {
     const text = fs.readFileSync(path.join(dir, file), 'utf8');
     result.logFiles++;
     result.logBytes += Buffer.byteLength(text);
-    result.requestLines += text.match(/"msg":"incoming request"/g)?.length ?? 0;
+    result.requestLines += text.match(/"msg":"request completed"/g)?.length ?? 0;
     // Found secrets by offset in the file; lines are counted only when there is something to report.
     const found: { at: number; kind: string }[] = [];
     for (const run of text.matchAll(RUN)) {
