@@ -51,7 +51,9 @@ const SMTP_TIMEOUTS: SmtpTimeouts = {
 };
 
 export function smtpMailer(url: string, from: string, timeouts: SmtpTimeouts = SMTP_TIMEOUTS): Mailer {
-  const transport = nodemailer.createTransport({ url, ...timeouts });
+  // Pooled: the connection stays open between messages (a new one per message, with its greeting and
+  // EHLO, limited a worker to a few mails a second; see bench/README.md). `?pool=false` in the URL opts out.
+  const transport = nodemailer.createTransport({ url, pool: true, ...timeouts });
   return {
     async send(message) {
       await transport.sendMail({
