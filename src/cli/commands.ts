@@ -26,7 +26,6 @@ const operatorIn = (tenantId: string): Principal => ({
   tenantId,
   email: null,
   tenantAdmin: true,
-  communityRoles: new Map(),
 });
 
 /** Opens the store, brings it up to date (as the service does at start), and always closes it. */

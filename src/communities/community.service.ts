@@ -9,7 +9,11 @@ import { normaliseEmail } from '../http/email.ts';
 import { conflict, forbidden, invalid, notFound } from '../http/errors.ts';
 import type { Input } from '../http/input.ts';
 import type { Paging } from '../http/schemas.ts';
-import { insertRoles } from '../identity/identity.repository.ts';
+import {
+  communitiesWithRolesOf,
+  communityRoleTypesOf,
+  insertRoles,
+} from '../identity/identity.repository.ts';
 import type { Principal } from '../identity/principal.ts';
 import { BUILT_IN_COMMUNITY_ROLES, COMMUNITY_ROLE_TYPES, RoleScope } from '../identity/roles.ts';
 import * as repo from './community.repository.ts';
@@ -29,16 +33,17 @@ export interface CommunityAccess {
   admin: boolean;
 }
 
+/** `roles`: the role types the principal holds in C (not needed, and not read, for a Tenant Administrator). */
 export function accessIn(
   principal: Principal,
   community: repo.Community,
   membership: repo.Membership,
+  roles: readonly string[],
 ): CommunityAccess {
   const active = membership.status === 'Active';
-  const roles = principal.communityRoles.get(community.id);
-  const admin = active && (principal.tenantAdmin || roles?.has(COMMUNITY_ROLE_TYPES.administrator) === true);
-  const moderator = admin || (active && roles?.has(COMMUNITY_ROLE_TYPES.moderator) === true);
-  const member = moderator || (active && roles !== undefined && roles.size > 0);
+  const admin = active && (principal.tenantAdmin || roles.includes(COMMUNITY_ROLE_TYPES.administrator));
+  const moderator = admin || (active && roles.includes(COMMUNITY_ROLE_TYPES.moderator));
+  const member = moderator || (active && roles.length > 0);
   return { community, membership, isOwner: membership.is_owner === 1, member, moderator, admin };
 }
 
@@ -79,7 +84,14 @@ export class CommunityService {
         ? { community: await repo.findCommunity(db, communityId), membership: undefined }
         : await repo.findCommunityAndMembership(db, communityId, principal.tenantId);
     if (community === undefined || membership === undefined) throw notFound('Community', communityId);
-    return accessIn(principal, community, membership);
+    // Roles count only while the tenant's membership is Active, and a Tenant Administrator needs none.
+    const roles =
+      membership.status !== 'Active' || principal.tenantAdmin
+        ? []
+        : (await communityRoleTypesOf(db, communityId, principal.tenantId, principal.id)).flatMap(
+            (row) => row.role_type_id ?? [],
+          );
+    return accessIn(principal, community, membership, roles);
   }
 
   async requireMember(principal: Principal, communityId: string): Promise<CommunityAccess> {
@@ -127,7 +139,9 @@ export class CommunityService {
   async list(principal: Principal, paging: Input<Paging>) {
     if (principal.tenantId === '') return { items: [], total: 0 };
     const page = paging();
-    const only = principal.tenantAdmin ? undefined : [...principal.communityRoles.keys()];
+    const only = principal.tenantAdmin
+      ? undefined
+      : await communitiesWithRolesOf(this.db, principal.tenantId, principal.id);
     const [communities, total] = await Promise.all([
       repo.listCommunitiesOf(this.db, principal.tenantId, page, only),
       repo.countCommunitiesOf(this.db, principal.tenantId, only),

@@ -3,13 +3,14 @@
 // every request is built once per engine with named placeholders and afterwards only its parameters change.
 // It still runs through Kysely's executor, so it takes part in transactions and in SQLite's connection
 // lock like any other query; the SQL text is one string object, so the statement cache finds it cheaply.
-import { type Compilable, CompiledQuery } from 'kysely';
+import type { Compilable, CompiledQuery } from 'kysely';
 import type { Db } from './database.ts';
 
 const MARK = '\u0000convene-parameter:';
 
 interface Compiled {
-  sql: string;
+  /** The query as Kysely compiled it, with placeholders for parameters. */
+  query: CompiledQuery<unknown>;
   /** Per parameter position: the name of a placeholder, or a constant the query was built with. */
   slots: ({ name: string } | { value: unknown })[];
 }
@@ -33,7 +34,7 @@ export function precompiled<P extends object, Row>(
     if (compiled === undefined) {
       const query = build(db, placeholders).compile();
       compiled = {
-        sql: query.sql,
+        query,
         slots: query.parameters.map((value) =>
           typeof value === 'string' && value.startsWith(MARK)
             ? { name: value.slice(MARK.length) }
@@ -45,7 +46,9 @@ export function precompiled<P extends object, Row>(
     const values = compiled.slots.map((slot) =>
       'name' in slot ? (parameters as Record<string, unknown>)[slot.name] : slot.value,
     );
-    return (await db.executeQuery<Row>(CompiledQuery.raw(compiled.sql, values))).rows;
+    // The compiled query (its text, its syntax tree) with this call's values bound in place of the placeholders.
+    const bound = { ...compiled.query, parameters: values } as CompiledQuery<Row>;
+    return (await db.executeQuery(bound)).rows;
   };
 }
 

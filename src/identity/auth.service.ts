@@ -113,7 +113,6 @@ export class AuthService {
         tenantId: '',
         email: null,
         tenantAdmin: false,
-        communityRoles: new Map(),
       };
     }
 
@@ -121,10 +120,8 @@ export class AuthService {
     let tenantId: string;
     let id: string;
     let email: string | null = null;
-    // The principal and its roles in one query where the token names the principal.
-    let access:
-      | { role_type_id: string | null; community_id: string | null; status: string | null }[]
-      | undefined;
+    // The principal and its tenant-level roles in one query where the token names the principal.
+    let roles: { role_type_id: string | null }[] | undefined;
     if (verified.source === 'own') {
       kind = verified.kind as 'user' | 'client';
       tenantId = verified.tenantId;
@@ -134,13 +131,13 @@ export class AuthService {
         const client = rows[0];
         if (client === undefined) throw unauthorized('The client of this token no longer exists.');
         if (client.enabled !== 1) throw unauthorized('The client of this token is disabled.');
-        access = rows;
+        roles = rows;
       } else {
         const rows = await repo.userAccessRows(this.db, tenantId, id);
         const user = rows[0];
         if (user === undefined) throw unauthorized('The user of this token no longer exists.');
         email = user.email ?? user.contact_email;
-        access = rows;
+        roles = rows;
       }
     } else {
       const { identityProviderId, externalUserId, tenantId: tid } = verified;
@@ -168,17 +165,8 @@ export class AuthService {
       email = user.email ?? user.contact_email;
     }
 
-    let tenantAdmin = false;
-    const communityRoles = new Map<string, Set<string>>();
-    for (const row of access ?? (await repo.accessRowsOf(this.db, tenantId, id))) {
-      if (row.community_id === null) {
-        if (row.role_type_id === TENANT_ROLE_TYPES.administrator) tenantAdmin = true;
-      } else if (row.status === 'Active' && row.role_type_id !== null) {
-        const set = communityRoles.get(row.community_id) ?? new Set<string>();
-        set.add(row.role_type_id);
-        communityRoles.set(row.community_id, set);
-      }
-    }
-    return { kind, id, tenantId, email, tenantAdmin, communityRoles };
+    roles ??= await repo.tenantRoleTypesOf(this.db, tenantId, id);
+    const tenantAdmin = roles.some((row) => row.role_type_id === TENANT_ROLE_TYPES.administrator);
+    return { kind, id, tenantId, email, tenantAdmin };
   }
 }

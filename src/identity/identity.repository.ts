@@ -274,24 +274,55 @@ export async function replaceTenantRoles(db: Db, tenantId: string, principalId: 
   }
 }
 
-/** Everything a request needs to decide access: the principal's role types, by community where they apply. */
-export const accessRowsOf = (db: Db, tenantId: string, principalId: string) =>
+/**
+ * The role types the principal holds at tenant level. Community roles are read per community, when a
+ * request reaches one (communityRoleTypesOf): a principal may hold roles in many communities, and
+ * reading them all on every request was most of the cost of an authenticated GET.
+ */
+const tenantRoleTypesQuery = precompiled((db, p: { tenantId: string; principalId: string }) =>
   db
     .selectFrom('role_assignments')
     .innerJoin('roles', 'roles.id', 'role_assignments.role_id')
-    .leftJoin('community_tenants', (join) =>
-      join
-        .onRef('community_tenants.community_id', '=', 'role_assignments.community_id')
-        .onRef('community_tenants.tenant_id', '=', 'role_assignments.tenant_id'),
-    )
-    .select(['roles.role_type_id', 'role_assignments.community_id', 'community_tenants.status'])
-    .where('role_assignments.tenant_id', '=', tenantId)
-    .where('role_assignments.principal_id', '=', principalId)
-    .execute();
+    .select('roles.role_type_id')
+    .where('role_assignments.principal_id', '=', p.principalId)
+    .where('role_assignments.tenant_id', '=', p.tenantId)
+    .where('role_assignments.community_id', 'is', null),
+);
+
+export const tenantRoleTypesOf = (db: Db, tenantId: string, principalId: string) =>
+  tenantRoleTypesQuery(db, { tenantId, principalId });
+
+const communityRoleTypesQuery = precompiled(
+  (db, p: { communityId: string; tenantId: string; principalId: string }) =>
+    db
+      .selectFrom('role_assignments')
+      .innerJoin('roles', 'roles.id', 'role_assignments.role_id')
+      .select('roles.role_type_id')
+      .where('role_assignments.community_id', '=', p.communityId)
+      .where('role_assignments.tenant_id', '=', p.tenantId)
+      .where('role_assignments.principal_id', '=', p.principalId),
+);
+
+/** The role types the principal holds in community C. */
+export const communityRoleTypesOf = (db: Db, communityId: string, tenantId: string, principalId: string) =>
+  communityRoleTypesQuery(db, { communityId, tenantId, principalId });
+
+/** The communities in which the principal holds any role. */
+export const communitiesWithRolesOf = async (db: Db, tenantId: string, principalId: string) =>
+  (
+    await db
+      .selectFrom('role_assignments')
+      .select('community_id')
+      .distinct()
+      .where('tenant_id', '=', tenantId)
+      .where('principal_id', '=', principalId)
+      .where('community_id', 'is not', null)
+      .execute()
+  ).map((row) => row.community_id as string);
 
 /**
- * The access rows of a client together with the client, in one query (a round trip fewer on every
- * authenticated request): no rows when the client does not exist, one row of nulls when it holds no role.
+ * A client with its tenant-level role types, in one query (a round trip fewer on every authenticated
+ * request): no rows when the client does not exist, one row with a null role when it holds none.
  */
 const clientAccessQuery = precompiled((db, p: { tenantId: string; clientId: string }) =>
   db
@@ -299,20 +330,11 @@ const clientAccessQuery = precompiled((db, p: { tenantId: string; clientId: stri
     .leftJoin('role_assignments', (join) =>
       join
         .onRef('role_assignments.principal_id', '=', 'clients.id')
-        .onRef('role_assignments.tenant_id', '=', 'clients.tenant_id'),
+        .onRef('role_assignments.tenant_id', '=', 'clients.tenant_id')
+        .on('role_assignments.community_id', 'is', null),
     )
     .leftJoin('roles', 'roles.id', 'role_assignments.role_id')
-    .leftJoin('community_tenants', (join) =>
-      join
-        .onRef('community_tenants.community_id', '=', 'role_assignments.community_id')
-        .onRef('community_tenants.tenant_id', '=', 'role_assignments.tenant_id'),
-    )
-    .select([
-      'clients.enabled',
-      'roles.role_type_id',
-      'role_assignments.community_id',
-      'community_tenants.status',
-    ])
+    .select(['clients.enabled', 'roles.role_type_id'])
     .where('clients.tenant_id', '=', p.tenantId)
     .where('clients.id', '=', p.clientId),
 );
@@ -327,21 +349,11 @@ const userAccessQuery = precompiled((db, p: { tenantId: string; userId: string }
     .leftJoin('role_assignments', (join) =>
       join
         .onRef('role_assignments.principal_id', '=', 'users.id')
-        .onRef('role_assignments.tenant_id', '=', 'users.tenant_id'),
+        .onRef('role_assignments.tenant_id', '=', 'users.tenant_id')
+        .on('role_assignments.community_id', 'is', null),
     )
     .leftJoin('roles', 'roles.id', 'role_assignments.role_id')
-    .leftJoin('community_tenants', (join) =>
-      join
-        .onRef('community_tenants.community_id', '=', 'role_assignments.community_id')
-        .onRef('community_tenants.tenant_id', '=', 'role_assignments.tenant_id'),
-    )
-    .select([
-      'users.email',
-      'users.contact_email',
-      'roles.role_type_id',
-      'role_assignments.community_id',
-      'community_tenants.status',
-    ])
+    .select(['users.email', 'users.contact_email', 'roles.role_type_id'])
     .where('users.tenant_id', '=', p.tenantId)
     .where('users.id', '=', p.userId),
 );

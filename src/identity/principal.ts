@@ -1,5 +1,6 @@
 // Who is calling, with the rights read from the store for this request (roles are never taken from the
-// token, so a revoked role takes effect at once).
+// token, so a revoked role takes effect at once). Community roles are read where a request reaches a
+// community (CommunityService.access).
 
 export type PrincipalKind = 'user' | 'client' | 'operator';
 
@@ -11,8 +12,6 @@ export interface Principal {
   /** A user's e-mail (or contact e-mail); null for clients and the operator. */
   email: string | null;
   tenantAdmin: boolean;
-  /** Community id → role type ids the principal holds there, only where its tenant is an Active member. */
-  communityRoles: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export const isOperator = (principal: Principal): boolean => principal.kind === 'operator';
