@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
 import { type DatabaseConfig, loadConfig } from '../../src/config.ts';
 import { openStore } from '../../src/db/database.ts';
 import type { OutboxRow } from '../../src/db/schema.ts';
@@ -503,6 +504,7 @@ class CrashRun {
       );
       // Every reply that arrived did so before the process died.
       const ackedAtKill = this.acknowledged.length;
+      await this.deadConnectionsGone();
       this.o.log(`  SIGKILL after ${ackedAtKill} acknowledged writes, ${inFlight} requests in flight`);
       this.client.reset();
       const unsent = (await this.outbox()).filter((r) => r.sent_at === null);
@@ -525,6 +527,32 @@ class CrashRun {
       open();
     } catch (error) {
       abort(error); // `down` stays rejected: every lane stops with this error
+    }
+  }
+
+  /**
+   * PostgreSQL: waits until the server has ended every session of the killed process. A transaction whose
+   * COMMIT was on its way when the process died still commits, when its backend gets to it (on a loaded
+   * machine, seconds later); judging the writes in flight before then would call a committed one lost.
+   */
+  private async deadConnectionsGone(): Promise<void> {
+    if (this.o.engine !== 'postgres') return;
+    const store = openStore(this.database);
+    try {
+      await until(
+        "the killed process's database sessions to end",
+        async () => {
+          const { rows } = await sql<{ n: string }>`
+            select count(*) as n from pg_stat_activity
+            where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`.execute(
+            store.db,
+          );
+          return Number(rows[0]?.n) === 0 ? true : undefined;
+        },
+        30_000,
+      );
+    } finally {
+      await store.close();
     }
   }
 

@@ -11,6 +11,11 @@ import type { OutboxRow } from '../db/schema.ts';
 import type { Mailer, MailMessage } from './mailer.ts';
 
 const BATCH = 20;
+/**
+ * Messages sent at once by one worker. One at a time, each message waited for its SMTP round trips behind
+ * every HTTP request in the event loop, and under load the outbox fell behind (bench/README.md).
+ */
+const LANES = 4;
 const LEASE_MS = 120_000;
 const MAX_BACKOFF_MS = 15 * 60_000;
 
@@ -142,29 +147,55 @@ export class OutboxWorker {
 
   private async deliverLocked(): Promise<number> {
     const { db, clock } = this.options;
+    const now = clock.now().toISOString();
+    const due = await db
+      .selectFrom('outbox')
+      .select('id')
+      .where('sent_at', 'is', null)
+      .where('next_attempt_at', '<=', now)
+      .orderBy('next_attempt_at')
+      .limit(BATCH)
+      .execute();
     // One transaction per message: its row lock keeps the other instances off the message while it is
-    // sent, and its commit records the send at once. (A transaction per batch would roll back the records
-    // of every message it had sent when the process dies, and they would all be sent again.)
-    let attempted = 0;
-    while (attempted < BATCH && !this.halting) {
-      const found = await db.transaction().execute(async (trx) => {
+    // sent (SKIP LOCKED passes over it, and once sent it no longer matches), and its commit records the
+    // send at once. (A transaction per batch would roll back the records of every message it had sent when
+    // the process dies, and they would all be sent again.)
+    return this.inLanes(due, async ({ id }) =>
+      db.transaction().execute(async (trx) => {
         const row = await trx
           .selectFrom('outbox')
           .selectAll()
+          .where('id', '=', id)
           .where('sent_at', 'is', null)
-          .where('next_attempt_at', '<=', clock.now().toISOString())
-          .orderBy('next_attempt_at')
-          .limit(1)
+          .where('next_attempt_at', '<=', now)
           .forUpdate()
           .skipLocked()
           .executeTakeFirst();
         if (row === undefined) return false;
         await this.attempt(trx, row);
         return true;
-      });
-      if (!found) break;
-      attempted++;
-    }
+      }),
+    );
+  }
+
+  /**
+   * Tries the due messages LANES at a time (each lane takes the next from one iterator, so each message is
+   * tried once), until they are done or stop() is called; returns how many were attempted.
+   */
+  private async inLanes<T>(due: T[], tryOne: (item: T) => Promise<boolean>): Promise<number> {
+    const queue = due.values();
+    let attempted = 0;
+    const lane = async () => {
+      for (const item of queue) {
+        if (this.halting) return;
+        if (await tryOne(item)) attempted++;
+      }
+    };
+    // Every lane ends before this returns, even when one fails: stop() waits for this, not for a part of it.
+    const failed = (await Promise.allSettled(Array.from({ length: LANES }, lane))).find(
+      (outcome) => outcome.status === 'rejected',
+    );
+    if (failed !== undefined) throw failed.reason;
     return attempted;
   }
 
@@ -197,9 +228,7 @@ export class OutboxWorker {
       .orderBy('next_attempt_at')
       .limit(BATCH)
       .execute();
-    let attempted = 0;
-    for (const row of due) {
-      if (this.halting) break;
+    return this.inLanes(due, async (row) => {
       const leaseUntil = new Date(clock.now().getTime() + LEASE_MS).toISOString();
       const claimed = await db
         .updateTable('outbox')
@@ -208,11 +237,10 @@ export class OutboxWorker {
         .where('sent_at', 'is', null)
         .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
         .executeTakeFirst();
-      if (Number(claimed.numUpdatedRows) !== 1) continue;
+      if (Number(claimed.numUpdatedRows) !== 1) return false;
       await this.attempt(db, row);
-      attempted++;
-    }
-    return attempted;
+      return true;
+    });
   }
 
   private async attempt(db: Db, row: OutboxRow): Promise<void> {
