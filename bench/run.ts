@@ -140,7 +140,7 @@ interface Cli {
   profile: boolean;
   keep: boolean;
   pgSynchronousCommit: boolean;
-  smtpPool: boolean;
+  smtpNoPool: boolean;
 }
 
 function parseCli(argv: string[]): Cli {
@@ -156,7 +156,7 @@ function parseCli(argv: string[]): Cli {
     'profile',
     'keep',
     'pg-synchronous-commit',
-    'smtp-pool',
+    'smtp-no-pool',
     'help',
   ];
   for (const key of flags.keys()) {
@@ -164,7 +164,7 @@ function parseCli(argv: string[]): Cli {
   }
   if (flags.has('help')) {
     console.log(
-      'npm run bench -- [--quick] [--engines=sqlite,postgres] [--runtime=dist|tsx] [--profile] [--keep] [--pg-synchronous-commit] [--smtp-pool]',
+      'npm run bench -- [--quick] [--engines=sqlite,postgres] [--runtime=dist|tsx] [--profile] [--keep] [--pg-synchronous-commit] [--smtp-no-pool]',
     );
     process.exit(0);
   }
@@ -179,7 +179,7 @@ function parseCli(argv: string[]): Cli {
     profile: flags.has('profile'),
     keep: flags.has('keep'),
     pgSynchronousCommit: flags.has('pg-synchronous-commit'),
-    smtpPool: flags.has('smtp-pool'),
+    smtpNoPool: flags.has('smtp-no-pool'),
   };
 }
 
@@ -232,9 +232,9 @@ class Bench {
         postgres: [],
         layouts: cli.mode.layouts,
         log: 'pino JSON at the default level (info) to /dev/null',
-        smtp: cli.smtpPool
-          ? 'CONVENE_SMTP_URL=smtp://127.0.0.1:<sink>/?pool=true (pooled connections)'
-          : 'CONVENE_SMTP_URL=smtp://127.0.0.1:<sink> (the default: a connection per message)',
+        smtp: cli.smtpNoPool
+          ? 'CONVENE_SMTP_URL=smtp://127.0.0.1:<sink>/?pool=false (a connection per message)'
+          : 'CONVENE_SMTP_URL=smtp://127.0.0.1:<sink> (the default: pooled connections)',
       },
       seeds: [],
       baselineChecks: [],
@@ -268,9 +268,9 @@ class Bench {
     );
   }
 
-  /** The sink as CONVENE_SMTP_URL; `--smtp-pool` adds nodemailer's `?pool=true` (connections kept open). */
+  /** The sink as CONVENE_SMTP_URL; `--smtp-no-pool` adds nodemailer's `?pool=false` (a connection per message). */
   smtpUrl(sink: SmtpSink): string {
-    return this.cli.smtpPool ? `${sink.url}/?pool=true` : sink.url;
+    return this.cli.smtpNoPool ? `${sink.url}/?pool=false` : sink.url;
   }
 
   serviceOptions(databaseUrl: string, port: number, extra: Partial<ServiceOptions> = {}): ServiceOptions {
