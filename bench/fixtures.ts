@@ -7,6 +7,7 @@ import {
   listUsersInCommunity,
 } from '../src/community-users/community-user.repository.ts';
 import type { Store } from '../src/db/database.ts';
+import { stripNulls } from '../src/http/conventions.ts';
 import { toUser } from '../src/identity/identity.schemas.ts';
 import type { TokenService } from '../src/identity/token.service.ts';
 import {
@@ -15,8 +16,9 @@ import {
   listIssuedInvitations,
 } from '../src/invitations/invitation.repository.ts';
 import { toInvitation } from '../src/invitations/invitation.schemas.ts';
+import { seededRandom } from '../test/support/random.ts';
 import type { Fixture, FixtureEntry } from './baseline-server.ts';
-import { type Dataset, PAGED_SIZE, prng, SAMPLE_SIZE } from './seed.ts';
+import { type Dataset, PAGED_SIZE, SAMPLE_SIZE } from './seed.ts';
 import { httpRequest, type RawResponse } from './service.ts';
 
 export const READ_SCENARIOS = ['get', 'list', 'first', 'users', 'users-head'] as const;
@@ -44,7 +46,7 @@ const PAGE = 100;
 
 /** Up to SAMPLE_SIZE random requests of a scenario over the dataset (all of them when there are fewer). */
 export function planRequests(dataset: Dataset, scenario: ReadScenario): PlannedRequest[] {
-  const random = prng(READ_SCENARIOS.indexOf(scenario) + 1);
+  const random = seededRandom(READ_SCENARIOS.indexOf(scenario) + 1);
   const { communities } = dataset;
   const paged = communities.map((c, index) => ({ c, index })).filter(({ c }) => c.invitations === PAGED_SIZE);
   const base = '/api/v1-preview';
@@ -133,17 +135,6 @@ export function writeRequestFile(
   }
   for (const r of requests) lines.push(`R ${r.method} ${index.get(r.owner)} ${r.path}`);
   writeFileSync(file, `${lines.join('\n')}\n`);
-}
-
-/** As the service's preSerialization hook answers by default (no Accept-Verbosity: verbose). */
-export function stripNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stripNulls);
-  if (typeof value !== 'object' || value === null) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) {
-    if (inner !== null && inner !== undefined) out[key] = stripNulls(inner);
-  }
-  return out;
 }
 
 /** The body object and Total-Count of one request, read with the service's repositories and mappers. */

@@ -3,9 +3,9 @@
 // (WAL + synchronous=NORMAL: a crash of the operating system may lose the last commits, nothing else).
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort } from '../test/support/net.ts';
 import { findPostgresBinDir } from '../test/support/postgres.ts';
 
 export interface BenchCluster {
@@ -24,18 +24,6 @@ function run(file: string, args: string[], cwd: string): Promise<string> {
     execFile(cmd, argv, { cwd, env: { ...process.env, LC_ALL: 'C' } }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${path.basename(file)} failed: ${error.message}\n${stdout}\n${stderr}`));
       else resolve(stdout);
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
     });
   });
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { systemClock } from '../src/clock.ts';
 import { openStore, type Store } from '../src/db/database.ts';
 import { TokenService } from '../src/identity/token.service.ts';
+import { freePort } from '../test/support/net.ts';
 import { coldStart } from './coldstart.ts';
 import {
   buildBaselineFixture,
@@ -36,7 +37,6 @@ import {
 } from './report.ts';
 import { type Dataset, type Layout, seed } from './seed.ts';
 import {
-  freePort,
   httpRequest,
   type ServiceInstance as Instance,
   PUBLIC_URL,

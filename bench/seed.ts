@@ -4,6 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { systemClock } from '../src/clock.ts';
+import { builtInRoleRows } from '../src/communities/community.service.ts';
 import type { Store } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import type {
@@ -11,11 +12,11 @@ import type {
   CommunityTenantRow,
   InvitationRow,
   RoleAssignmentRow,
-  RoleRow,
   UserRow,
 } from '../src/db/schema.ts';
 import { IdentityService } from '../src/identity/identity.service.ts';
-import { BUILT_IN_COMMUNITY_ROLES, COMMUNITY_ROLE_TYPES, RoleScope } from '../src/identity/roles.ts';
+import { COMMUNITY_ROLE_TYPES } from '../src/identity/roles.ts';
+import { seededRandom } from '../test/support/random.ts';
 
 /** Invitations in a "paged" community: ten pages of 100, the unit of the list scenarios. */
 export const PAGED_SIZE = 1000;
@@ -69,18 +70,6 @@ export interface Dataset {
 type LooseDb = Kysely<Record<string, Record<string, unknown>>>;
 
 const DAY = 86_400_000;
-
-/** Small deterministic PRNG (mulberry32), so two engines get datasets of the same shape. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Inserts rows in multi-row statements. Chunks stay under both engines' parameter limits (SQLite 32,766,
@@ -176,16 +165,7 @@ async function addCommunity(
   createdMs: number,
 ): Promise<{ id: string; roles: { administrator: string; moderator: string; member: string } }> {
   const id = randomUUID();
-  const roles: RoleRow[] = BUILT_IN_COMMUNITY_ROLES.map((r, i) => ({
-    id: randomUUID(),
-    tenant_id: null,
-    community_id: id,
-    name: r.name,
-    description: r.description,
-    scope: RoleScope.Community,
-    role_type_id: r.typeId,
-    created_at: iso(createdMs + i),
-  }));
+  const roles = builtInRoleRows(id, createdMs);
   const roleOf = (typeId: string) => roles.find((r) => r.role_type_id === typeId)?.id as string;
   const community: CommunityRow = {
     id,
@@ -254,7 +234,7 @@ export async function seed(store: Store, layout: Layout, log: SeedProgress): Pro
     // The rows are built consistent; checking every foreign key of a million rows costs a third of the time.
     await sql`pragma foreign_keys = off`.execute(store.db);
   }
-  const random = prng(layout.invitations + layout.communities);
+  const random = seededRandom(layout.invitations + layout.communities);
   const identity = new IdentityService(store.db, systemClock, 3600);
   const now = Date.now();
   const base = now - 30 * DAY;

@@ -47,6 +47,7 @@ import {
 } from '../../test/chaos/harness.ts';
 import { type ReceivedMail, startSmtpSink } from '../../test/support/mail.ts';
 import { createTestDatabase, startPostgresCluster } from '../../test/support/postgres.ts';
+import { seededRandom } from '../../test/support/random.ts';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -85,18 +86,6 @@ export interface CrashFigures {
   duplicates: number;
   restartMs: number;
   seconds: number;
-}
-
-/** A small seeded generator (mulberry32), so a failing run can be repeated with its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Action = 'Accept' | 'Confirm' | 'Decline' | 'Resend';
@@ -195,7 +184,7 @@ class CrashRun {
     private readonly service: ServiceProcess,
     private readonly database: DatabaseConfig,
   ) {
-    this.rand = random(o.seed);
+    this.rand = seededRandom(o.seed);
     this.client = new Client(service.url);
     // Somewhere in the middle, never at the very start or end.
     this.killAt = Math.max(1, Math.floor(o.writes * (0.35 + 0.3 * this.rand())));

@@ -71,6 +71,23 @@ const duplicateName = (name: string) =>
     'Choose another name, or use the existing community.',
   );
 
+/**
+ * The three roles every community is created with, Administrator, Moderator and Member, created one
+ * millisecond apart so that creation order (the documented list order) is theirs.
+ */
+export function builtInRoleRows(communityId: string, createdMs: number): RoleRow[] {
+  return BUILT_IN_COMMUNITY_ROLES.map((r, i) => ({
+    id: randomUUID(),
+    tenant_id: null,
+    community_id: communityId,
+    name: r.name,
+    description: r.description,
+    scope: RoleScope.Community,
+    role_type_id: r.typeId,
+    created_at: toStoredTime(new Date(createdMs + i)),
+  }));
+}
+
 export class CommunityService {
   constructor(
     private readonly db: Db,
@@ -174,17 +191,7 @@ export class CommunityService {
     const email = contactEmail(body.ContactEmail) ?? null;
     const now = toStoredTime(this.clock.now());
     const id = randomUUID();
-    // One millisecond apart, so creation order (the documented list order) is Administrator, Moderator, Member.
-    const roles: RoleRow[] = BUILT_IN_COMMUNITY_ROLES.map((r, i) => ({
-      id: randomUUID(),
-      tenant_id: null,
-      community_id: id,
-      name: r.name,
-      description: r.description,
-      scope: RoleScope.Community,
-      role_type_id: r.typeId,
-      created_at: toStoredTime(new Date(this.clock.now().getTime() + i)),
-    }));
+    const roles = builtInRoleRows(id, this.clock.now().getTime());
     const roleOf = (typeId: string) => roles.find((r) => r.role_type_id === typeId)?.id as string;
     try {
       await this.db.transaction().execute(async (trx) => {

@@ -153,7 +153,8 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
     .send(Buffer.from(JSON.stringify(errorBody(request, appError))));
 }
 
-function stripNulls(value: unknown): unknown {
+/** Leaves out null members, as every answer does unless the client asks for Accept-Verbosity: verbose. */
+export function stripNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripNulls);
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};

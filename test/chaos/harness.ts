@@ -3,25 +3,13 @@
 // public-API fixtures the scenarios build on, and the readers that tie SMTP deliveries to outbox rows.
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ReceivedMail } from '../support/mail.ts';
 
+export { freePort } from '../support/net.ts';
+
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const OPERATOR = { id: 'chaos-operator', secret: 'chaos-operator-secret-0123456789' };
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('could not pick a free port'))));
-    });
-  });
-}
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -3,7 +3,6 @@
 // API. Screenshots of every page state go to test-results/screenshots/.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -11,6 +10,7 @@ import { smtpMailer } from '../../src/mail/mailer.ts';
 import { startTestApp, type TenantFixture, type TestApp, TestClock } from '../support/app.ts';
 import { testEngines } from '../support/engines.ts';
 import { type ReceivedMail, type SmtpSink, startSmtpSink } from '../support/mail.ts';
+import { freePort } from '../support/net.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve(import.meta.dirname, '..', '..', 'test-results', 'screenshots');
@@ -19,14 +19,6 @@ const DAY_MS = 24 * 3_600_000;
 const skip = existsSync(CHROMIUM)
   ? false
   : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium); CI installs it`;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The text/plain part of a raw message as it crossed SMTP, transfer encoding undone. */
 function plainText(raw: string): string {
