@@ -88,6 +88,7 @@ class OneLinePerRequest extends LogController {
   override incomingRequest() {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
+    if (this.isLogDisabled(request)) return;
     if (error) {
       reply.log.error(
         { req: request, res: reply, err: error, responseTime: reply.elapsedTime },
@@ -162,6 +163,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const docs = request.routeOptions.url?.startsWith('/docs') === true;
     if (request.is404 || request.routeOptions.config?.public === true || docs) return;
     request.principal = await auth.authenticate(request.headers.authorization);
+  });
+
+  // A request the client gave up on gets no completion line; this is its line.
+  app.addHook('onRequestAbort', async (request) => {
+    request.log.info({ req: request }, 'request aborted by the client');
   });
 
   // Counters of ended windows are deleted after a response, at most once a minute per instance.

@@ -61,7 +61,9 @@ function openSqlite(file: string): Store {
 function openPostgres(url: string): Store {
   // Loaded only when PostgreSQL is configured: a SQLite instance starts without it (see bench/README.md).
   const pg = createRequire(import.meta.url)('pg') as typeof Pg;
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // Ten for requests, and four more for the outbox's delivery lanes, each of which holds a connection (the
+  // row lock of the message) for the length of an SMTP exchange (src/mail/outbox.ts).
+  const pool = new pg.Pool({ connectionString: url, max: 14 });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

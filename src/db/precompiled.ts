@@ -29,7 +29,11 @@ export function precompiled<P extends object, Row>(
     get: (_target, name) => `${MARK}${String(name)}`,
   });
   return async (db, parameters) => {
-    const adapter = db.getExecutor().adapter;
+    const executor = db.getExecutor();
+    // A plugin (withSchema, withPlugin…) would change the SQL per instance while sharing the adapter.
+    if (executor.plugins.length > 0)
+      throw new Error('A precompiled query cannot run through Kysely plugins.');
+    const adapter = executor.adapter;
     let compiled = byAdapter.get(adapter);
     if (compiled === undefined) {
       const query = build(db, placeholders).compile();
@@ -43,9 +47,14 @@ export function precompiled<P extends object, Row>(
       };
       byAdapter.set(adapter, compiled);
     }
-    const values = compiled.slots.map((slot) =>
-      'name' in slot ? (parameters as Record<string, unknown>)[slot.name] : slot.value,
-    );
+    const values = compiled.slots.map((slot) => {
+      if (!('name' in slot)) return slot.value;
+      const value = (parameters as Record<string, unknown>)[slot.name];
+      // A placeholder the builder transformed (say, lowercased) names no parameter: never bind undefined.
+      if (value === undefined)
+        throw new Error(`No value for the precompiled query's parameter '${slot.name}'.`);
+      return value;
+    });
     // The compiled query (its text, its syntax tree) with this call's values bound in place of the placeholders.
     const bound = { ...compiled.query, parameters: values } as CompiledQuery<Row>;
     return (await db.executeQuery(bound)).rows;

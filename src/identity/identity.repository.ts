@@ -307,16 +307,18 @@ const communityRoleTypesQuery = precompiled(
 export const communityRoleTypesOf = (db: Db, communityId: string, tenantId: string, principalId: string) =>
   communityRoleTypesQuery(db, { communityId, tenantId, principalId });
 
-/** The communities in which the principal holds any role. */
+/** The communities in which the principal holds a role with a role type (those the access check counts). */
 export const communitiesWithRolesOf = async (db: Db, tenantId: string, principalId: string) =>
   (
     await db
       .selectFrom('role_assignments')
-      .select('community_id')
+      .innerJoin('roles', 'roles.id', 'role_assignments.role_id')
+      .select('role_assignments.community_id')
       .distinct()
-      .where('tenant_id', '=', tenantId)
-      .where('principal_id', '=', principalId)
-      .where('community_id', 'is not', null)
+      .where('role_assignments.tenant_id', '=', tenantId)
+      .where('role_assignments.principal_id', '=', principalId)
+      .where('role_assignments.community_id', 'is not', null)
+      .where('roles.role_type_id', 'is not', null)
       .execute()
   ).map((row) => row.community_id as string);
 

@@ -40,7 +40,7 @@ export interface SmtpTimeouts {
   socketTimeout: number;
 }
 
-// The outbox worker sends one message at a time and shutdown waits for the one in flight, so a server
+// The outbox worker sends a few messages at a time and shutdown waits for those in flight, so a server
 // that accepts connections and then says nothing must fail the attempt (to be retried with backoff) within
 // a minute or so, not after nodemailer's default of 10 minutes of socket silence. Query parameters of the
 // URL (`?socketTimeout=…`) still override these.

@@ -192,10 +192,11 @@ export class OutboxWorker {
       }
     };
     // Every lane ends before this returns, even when one fails: stop() waits for this, not for a part of it.
-    const failed = (await Promise.allSettled(Array.from({ length: LANES }, lane))).find(
-      (outcome) => outcome.status === 'rejected',
+    const failures = (await Promise.allSettled(Array.from({ length: LANES }, lane))).flatMap((outcome) =>
+      outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
     );
-    if (failed !== undefined) throw failed.reason;
+    for (const error of failures.slice(1)) this.options.log.error({ err: error }, 'outbox delivery failed');
+    if (failures.length > 0) throw failures[0];
     return attempted;
   }
 
