@@ -122,7 +122,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       maxParamLength: 100,
     },
   });
-  app.setValidatorCompiler(validatorCompiler());
+  const validate = validatorCompiler();
+  app.setValidatorCompiler(validate);
 
   const tokens = await TokenService.create(config, clock);
   const auth = new AuthService(store.db, tokens, clock, config);
@@ -154,7 +155,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swagger, openApiOptions(config.publicUrl));
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
   await app.register(formbody, { bodyLimit: 16 * 1024 });
-  await app.register(conventions);
+  await app.register(conventions, { validatorCompiler: validate });
   await app.register(idempotency, { db: store.db, clock });
 
   app.addHook('onRequest', async (request) => {

@@ -1,11 +1,16 @@
 // The wire conventions of CONTRACT §1 that apply to every route: Operation-Id, JSON bodies, verbosity,
 // Request-Timeout, the ErrorResponse for every non-2xx (unknown routes and wrong methods included).
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchemaCompiler,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError, invalid, OAuthError } from './errors.ts';
 import { canonicalizeInput } from './input.ts';
 import { isGuid } from './schemas.ts';
-import { validatorCompiler } from './validation.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -204,11 +209,16 @@ function normalisePath(url: string): string {
   return `/${pathOnly.split('/').filter(Boolean).join('/')}`;
 }
 
-async function conventions(app: FastifyInstance): Promise<void> {
+export interface ConventionsOptions {
+  /** The service's validator compiler (src/http/validation.ts), the one the app sets as its default. */
+  validatorCompiler: FastifySchemaCompiler<unknown>;
+}
+
+async function conventions(app: FastifyInstance, options: ConventionsOptions): Promise<void> {
   const routes: KnownRoute[] = [];
   // Every route validates with the service's compiler (typed JSON bodies, coerced query and path), set per
   // route: Fastify rebuilds its default Ajv, which coerces bodies too, for any scope that adds a schema.
-  const compile = validatorCompiler();
+  const compile = options.validatorCompiler;
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {

@@ -7,12 +7,13 @@
 // Some first responses carry a secret shown once (a new client's secret), and secrets are kept only as
 // hashes: so the stored response is encrypted with a key derived from the Idempotency-Key itself, which
 // the store holds only as a digest. Only a caller that still has the key can read it back.
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { type TObject, type TSchema, Type } from 'typebox';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
+import { sha256Hex } from '../digest.ts';
 import type { Principal } from '../identity/principal.ts';
 import { AppError, conflict, invalid } from './errors.ts';
 import { errors } from './schemas.ts';
@@ -55,8 +56,6 @@ interface StoredResponse {
   body: string | null;
   base64: boolean;
 }
-
-const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
 
 /** JSON with sorted keys, so that the fingerprint does not depend on property order. */
 function stableJson(value: unknown): string {
@@ -166,8 +165,8 @@ async function idempotency(app: FastifyInstance, { db, clock }: IdempotencyOptio
     key: string,
   ): Promise<FastifyReply | undefined> {
     const scope = principalScope(principal);
-    const keyHash = sha256(key);
-    const fingerprint = sha256(
+    const keyHash = sha256Hex(key);
+    const fingerprint = sha256Hex(
       stableJson({
         method: request.method,
         route: request.routeOptions.url,

@@ -1,10 +1,10 @@
 // Abuse limits as fixed-window counters in the store, so they hold across every instance that shares it.
 // A hit is one atomic upsert (`INSERT … ON CONFLICT … DO UPDATE SET hits = hits + 1 RETURNING hits`, on
 // SQLite ≥ 3.35 and PostgreSQL alike). Counted values are kept only as digests.
-import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { RateLimitConfig } from '../config.ts';
 import { type Db, toCount } from '../db/database.ts';
+import { sha256Hex } from '../digest.ts';
 import { AppError } from './errors.ts';
 
 export interface RateRule {
@@ -54,8 +54,6 @@ export function rateRules(config: RateLimitConfig) {
 
 export type RateRules = ReturnType<typeof rateRules>;
 
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
-
 export class RateLimiter {
   private lastSweep = 0;
 
@@ -82,7 +80,7 @@ export class RateLimiter {
         .insertInto('rate_limit_counters')
         .values({
           scope: rule.scope,
-          key: digest(key),
+          key: sha256Hex(key),
           window_start: new Date(windowStart).toISOString(),
           hits: 1,
           expires_at: new Date(windowEnd).toISOString(),

@@ -1,9 +1,10 @@
 // The client-credentials exchange and the resolution of a bearer token to a Principal whose rights are
 // read from the store on every request.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
+import { sha256 } from '../digest.ts';
 import { OAuthError, unauthorized } from '../http/errors.ts';
 import * as repo from './identity.repository.ts';
 import type { Principal } from './principal.ts';
@@ -11,8 +12,7 @@ import { TENANT_ROLE_TYPES } from './roles.ts';
 import { secretMatches } from './secrets.ts';
 import type { TokenService } from './token.service.ts';
 
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-const sameText = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+const sameText = (a: string, b: string) => timingSafeEqual(sha256(a), sha256(b));
 
 export interface TokenResponse {
   access_token: string;

@@ -565,7 +565,6 @@ export async function identityRoutes(app: FastifyInstance, deps: IdentityDeps): 
           response: {
             200: Type.Null({ description: 'No body; the count is in Total-Count.', ...TotalHeaders }),
             ...errors(400, 401, 404),
-            ...errors(400, 401, 404),
           },
         },
         attachValidation: true,

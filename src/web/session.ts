@@ -1,8 +1,9 @@
 // The browser session of the pages: a cookie holding a user access token of this service, and CSRF
 // protection by double submit (a random cookie repeated in a hidden field of every form, compared in
 // constant time), with the Origin and Sec-Fetch-Site headers checked when the browser sends them.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sha256 } from '../digest.ts';
 
 export interface Cookies {
   session: string;
@@ -51,12 +52,10 @@ export const clearCookie = (reply: FastifyReply, name: string, secure: boolean) 
 
 export const newCsrfToken = (): string => randomBytes(32).toString('base64url');
 
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-
 /** The hidden field must repeat the cookie; digests make the comparison constant-time whatever the lengths. */
 export function csrfMatches(cookie: string | undefined, field: string | undefined): boolean {
   if (cookie === undefined || field === undefined || cookie.length < 32) return false;
-  return timingSafeEqual(digest(cookie), digest(field));
+  return timingSafeEqual(sha256(cookie), sha256(field));
 }
 
 /**
